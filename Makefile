@@ -1,0 +1,53 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/storyhouse
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-sqlite test-postgres lint format bench serve clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --editable '.[test]'
+	touch $@
+
+## Create the virtualenv, migrate, import the sample story and a demo corpus, serve on :8000.
+demo: $(INSTALLED)
+	$(VENV)/bin/storyhouse demo
+
+serve: $(INSTALLED)
+	$(VENV)/bin/storyhouse serve
+
+## Run every test: on SQLite, then on PostgreSQL (always in CI; elsewhere when it answers).
+test: test-sqlite test-postgres
+
+test-sqlite: $(INSTALLED)
+	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: $(INSTALLED)
+	@if [ "$$CI" = "true" ] || $(PY) -c "import psycopg; psycopg.connect('$(TEST_POSTGRES_URL)', connect_timeout=2).close()" 2>/dev/null; then \
+		echo "== the suite again, on PostgreSQL ($(TEST_POSTGRES_URL))"; \
+		DATABASE_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest $(PYTEST_ARGS); \
+	else \
+		echo "== skipping the PostgreSQL pass: no server at $(TEST_POSTGRES_URL) (start one, or set TEST_POSTGRES_URL)"; \
+	fi
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(INSTALLED)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## Benchmarks print their figures; they are never part of `make test`.
+bench: $(INSTALLED)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

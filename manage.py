@@ -1,0 +1,7 @@
+#!/usr/bin/env python
+"""Django's command-line utility; `storyhouse` does the same and more."""
+
+from storyhouse.cli import main
+
+if __name__ == "__main__":
+    main()

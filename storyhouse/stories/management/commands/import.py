@@ -1,0 +1,66 @@
+"""`storyhouse import FILE... [--format NAME] [--author NAME]`: bring stories in from files."""
+
+import sys
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandParser
+from django.core.validators import validate_unicode_slug
+from rich.console import Console
+from rich.progress import Progress
+
+from storyhouse.stories.importers import FORMATS, CannotImport, read_book
+from storyhouse.stories.imports import book_import, import_account
+
+
+class Command(BaseCommand):
+    help = "Import stories from files; the format is recognised from each file's content."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+        parser.add_argument(
+            "--format", choices=sorted(FORMATS), help="read every file as this format"
+        )
+        parser.add_argument(
+            "--author",
+            metavar="NAME",
+            help="username the stories belong to (created if needed; default: imported)",
+        )
+
+    def handle(self, *args, files: list[Path], format: str | None, author: str | None, **options):
+        if author is not None:
+            try:
+                validate_unicode_slug(author.replace(".", "").replace("@", "").replace("+", ""))
+            except ValidationError:
+                self.stderr.write(f"--author: {author!r} is not a valid username")
+                sys.exit(2)
+        failures = 0
+        written = 0
+        console = Console(stderr=True)
+        with Progress(console=console, transient=True, disable=len(files) < 2) as progress:
+            task = progress.add_task("Importing", total=len(files))
+            for path in files:
+                try:
+                    book = read_book(path, format=format)
+                    results = book_import(book, author=import_account(author))
+                except (CannotImport, ValidationError) as error:
+                    failures += 1
+                    self.stderr.write(f"{path}: {_one_line(error)}")
+                else:
+                    for result in results:
+                        written += result.outcome != "unchanged"
+                        self.stdout.write(f"{result.outcome:<9} {result.part.get_absolute_url()}")
+                progress.advance(task)
+        if len(files) > 1:
+            self.stderr.write(
+                f"{len(files) - failures} of {len(files)} files imported, "
+                f"{written} parts written, {failures} failed"
+            )
+        if failures:
+            sys.exit(1)
+
+
+def _one_line(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return "; ".join(error.messages)
+    return " ".join(str(error).split())

@@ -1,0 +1,360 @@
+"""Books, their parts, and the typed tags that describe them.
+
+Models hold data and constraints only; every write goes through
+`storyhouse.stories.services`, which cleans HTML, keeps counts and slugs right
+and records each change in the change log that search and caches follow.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class TagType(models.TextChoices):
+    FANDOM = "fandom", _("Fandom")
+    CHARACTER = "character", _("Character")
+    RELATIONSHIP = "relationship", _("Relationship")
+    TROPE = "trope", _("Trope")
+    WARNING = "warning", _("Warning")
+    RATING = "rating", _("Rating")
+    CATEGORY = "category", _("Category")
+    LANGUAGE = "language", _("Language")
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=150)
+    slug = models.CharField(
+        _("slug"),
+        max_length=160,
+        unique=True,
+        editable=False,
+        help_text=_("Made from the name when the tag is created; never changes or gets reused."),
+    )
+    type = models.CharField(_("type"), max_length=20, choices=TagType.choices, db_index=True)
+    canonical = models.BooleanField(
+        _("canonical"), default=False, help_text=_("Canonical tags are the ones filters offer.")
+    )
+    synonym_of = models.ForeignKey(
+        "self",
+        verbose_name=_("synonym of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="synonyms",
+        limit_choices_to={"canonical": True},
+        help_text=_("A synonym filters as its canonical tag."),
+    )
+    parents = models.ManyToManyField(
+        "self",
+        verbose_name=_("parents"),
+        symmetrical=False,
+        blank=True,
+        related_name="children",
+        help_text=_("A character's fandom, or a meta tag this tag belongs under."),
+    )
+    archive_defined = models.BooleanField(
+        _("defined by the archive"),
+        default=False,
+        editable=False,
+        help_text=_("Ratings, archive warnings and categories: they cannot be renamed or removed."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="tag_name_unique_ignoring_case",
+                violation_error_message=_("A tag with this name already exists."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(canonical=True, synonym_of__isnull=False),
+                name="tag_synonym_is_not_canonical",
+                violation_error_message=_("A synonym cannot be canonical itself."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("tag", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        self.name = " ".join(self.name.split())
+        if not self.name:
+            raise ValidationError({"name": _("A tag needs a name.")})
+        target = self.synonym_of
+        if target is not None:
+            if self.pk and target.pk == self.pk:
+                raise ValidationError({"synonym_of": _("A tag cannot be a synonym of itself.")})
+            if not target.canonical:
+                raise ValidationError({"synonym_of": _("Only a canonical tag can have synonyms.")})
+            if target.type != self.type:
+                raise ValidationError(
+                    {"synonym_of": _("A synonym must be of the same type as its canonical tag.")}
+                )
+            if self.canonical:
+                raise ValidationError({"canonical": _("A synonym cannot be canonical itself.")})
+
+    @property
+    def filter_tag(self) -> "Tag":
+        """The tag this one filters as: its canonical tag when it is a synonym."""
+        return self.synonym_of or self
+
+
+class TagSlug(models.Model):
+    """Every slug ever given to a tag, kept so that no slug is ever reused."""
+
+    slug = models.CharField(max_length=160, unique=True)
+    tag = models.ForeignKey(Tag, null=True, on_delete=models.SET_NULL, related_name="slugs")
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Visibility(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLIC = "public", _("Public")
+    MEMBERS = "members", _("Members only")
+    HIDDEN = "hidden", _("Hidden by a moderator")
+
+
+class Status(models.TextChoices):
+    ONGOING = "ongoing", _("Ongoing")
+    COMPLETE = "complete", _("Complete")
+
+
+class Counts(models.Model):
+    """Counts earned here, kept apart from counts imported from another site."""
+
+    reads_count = models.PositiveIntegerField(_("reads"), default=0, editable=False)
+    votes_count = models.PositiveIntegerField(_("votes"), default=0, editable=False)
+    comments_count = models.PositiveIntegerField(_("comments"), default=0, editable=False)
+    imported_reads = models.PositiveIntegerField(_("imported reads"), default=0)
+    imported_votes = models.PositiveIntegerField(_("imported votes"), default=0)
+    imported_comments = models.PositiveIntegerField(_("imported comments"), default=0)
+    word_count = models.PositiveIntegerField(_("words"), default=0, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def total_reads(self) -> int:
+        return self.reads_count + self.imported_reads
+
+    @property
+    def total_votes(self) -> int:
+        return self.votes_count + self.imported_votes
+
+    @property
+    def total_comments(self) -> int:
+        return self.comments_count + self.imported_comments
+
+
+class Story(Counts):
+    """A book: one or more parts under one title."""
+
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.CharField(_("slug"), max_length=200, editable=False)
+    description = models.TextField(_("description"), blank=True)
+    authors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Authorship", related_name="stories"
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=35,
+        default="en",
+        help_text=_("A language code such as en or pt-BR."),
+    )
+    rating = models.ForeignKey(
+        Tag,
+        verbose_name=_("rating"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rated_stories",
+        limit_choices_to={"type": TagType.RATING, "canonical": True},
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ONGOING
+    )
+    visibility = models.CharField(
+        _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.DRAFT
+    )
+    hidden_reason = models.TextField(_("why it is hidden"), blank=True)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="stories")
+    parts_count = models.PositiveIntegerField(_("published parts"), default=0, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(
+        _("updated"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Last new or changed part."),
+    )
+
+    class Meta:
+        verbose_name = _("story")
+        verbose_name_plural = _("stories")
+        indexes = [
+            models.Index(fields=["visibility", "-published_at"], name="story_listed_new"),
+            models.Index(fields=["visibility", "-updated_at"], name="story_listed_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("story", kwargs={"story_id": self.pk, "slug": self.slug})
+
+
+class Authorship(models.Model):
+    story = models.ForeignKey(Story, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["story", "user"], name="authorship_once_per_story")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.story}"
+
+
+class PartState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+
+
+class Part(Counts):
+    """A chapter of a book, or one stand-alone story in a book of one-shots."""
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="parts")
+    position = models.PositiveIntegerField(_("position"), default=0)
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.CharField(_("slug"), max_length=200, editable=False)
+    description = models.TextField(_("description"), blank=True)
+    notes_before = models.TextField(_("author's note before"), blank=True)
+    notes_after = models.TextField(_("author's note after"), blank=True)
+    body = models.TextField(
+        _("body"), blank=True, help_text=_("HTML; each paragraph carries a stable id.")
+    )
+    tags = models.ManyToManyField(
+        Tag,
+        verbose_name=_("tags"),
+        blank=True,
+        related_name="parts",
+        help_text=_("The part's own tropes and warnings, as books of one-shots need."),
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=PartState.choices, default=PartState.DRAFT
+    )
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["story", "state", "position"], name="part_in_story")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "part",
+            kwargs={
+                "story_id": self.story_id,
+                "story_slug": self.story.slug,
+                "part_id": self.pk,
+                "slug": self.slug,
+            },
+        )
+
+    @property
+    def is_published(self) -> bool:
+        return self.state == PartState.PUBLISHED
+
+
+class PartRevision(models.Model):
+    """The text of a part as it was after one save; the history writers restore from."""
+
+    part = models.ForeignKey(Part, on_delete=models.CASCADE, related_name="revisions")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    notes_before = models.TextField(blank=True)
+    notes_after = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    word_count = models.PositiveIntegerField(default=0)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.part} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Series(models.Model):
+    """An ordered list of books."""
+
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.CharField(_("slug"), max_length=200, editable=False)
+    description = models.TextField(_("description"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="series"
+    )
+    stories = models.ManyToManyField(Story, through="SeriesEntry", related_name="series")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = _("series")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SeriesEntry(models.Model):
+    series = models.ForeignKey(Series, on_delete=models.CASCADE)
+    story = models.ForeignKey(Story, on_delete=models.CASCADE)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["series", "story"], name="series_entry_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.story} in {self.series}"
+
+
+class Change(models.Model):
+    """The change log: one row per write that search indexes and page caches must follow.
+
+    Its id only grows, so every process can ask "what changed after the id I last saw".
+    """
+
+    class Kind(models.TextChoices):
+        STORY = "story"
+        PART = "part"
+        TAG = "tag"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    object_id = models.BigIntegerField()
+    story_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id}"

@@ -1,0 +1,72 @@
+"""Reading selectors: the books and tags that pages show."""
+
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from storyhouse.accounts.models import User
+
+from . import access
+from .access import AnyUser
+from .models import Part, PartState, Story, Tag, TagType
+
+# The order tag groups appear in on a book page; warnings come first so no one misses them.
+TAG_GROUPS = [
+    (TagType.WARNING, _("Warnings")),
+    (TagType.CATEGORY, _("Categories")),
+    (TagType.FANDOM, _("Fandoms")),
+    (TagType.RELATIONSHIP, _("Relationships")),
+    (TagType.CHARACTER, _("Characters")),
+    (TagType.TROPE, _("Tropes")),
+    (TagType.LANGUAGE, _("Languages")),
+]
+
+
+def with_card_data(stories: QuerySet[Story]) -> QuerySet[Story]:
+    """What a story card shows, fetched in a fixed number of queries whatever the list length."""
+    return stories.select_related("rating").prefetch_related(
+        Prefetch("authors", queryset=User.objects.order_by("authorship__position")),
+        Prefetch("tags", queryset=Tag.objects.order_by("type", "name")),
+    )
+
+
+def stories_new(user: AnyUser, limit: int = 12) -> list[Story]:
+    listed = access.listed_stories(user).order_by("-published_at", "-id")
+    return list(with_card_data(listed)[:limit])
+
+
+def stories_popular(user: AnyUser, limit: int = 12) -> list[Story]:
+    listed = access.listed_stories(user).order_by(
+        (F("reads_count") + F("imported_reads")).desc(), "-published_at", "-id"
+    )
+    return list(with_card_data(listed)[:limit])
+
+
+def tag_family_ids(tag: Tag) -> list[int]:
+    """A canonical tag and its synonyms: the tags that filter as this one."""
+    canonical = tag.filter_tag
+    return [canonical.pk, *canonical.synonyms.values_list("id", flat=True)]
+
+
+def stories_with_tags(user: AnyUser, tag_ids: list[int]) -> QuerySet[Story]:
+    """Listed books that carry one of the tags, on the book or on a published part."""
+    on_book = Story.tags.through.objects.filter(tag_id__in=tag_ids).values("story_id")
+    on_part = Part.tags.through.objects.filter(
+        tag_id__in=tag_ids, part__state=PartState.PUBLISHED
+    ).values("part__story_id")
+    return access.listed_stories(user).filter(Q(id__in=on_book) | Q(id__in=on_part))
+
+
+def stories_by_author(user: AnyUser, author: User) -> QuerySet[Story]:
+    return access.listed_stories(user).filter(authorship__user=author)
+
+
+def tags_grouped(tags: list[Tag]) -> list[tuple[str, str, list[Tag]]]:
+    """Tags grouped by type, in page order: [(type, heading, tags)], empty groups left out."""
+    groups = []
+    for tag_type, heading in TAG_GROUPS:
+        members = sorted(
+            (tag for tag in tags if tag.type == tag_type), key=lambda t: t.name.lower()
+        )
+        if members:
+            groups.append((tag_type, heading, members))
+    return groups

@@ -1,0 +1,100 @@
+"""Reading pages: home, book, part, tag and author. Parse, ask the selectors, render."""
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from storyhouse.engagement.services import read_record
+
+from . import access, queries
+from .models import Part, Story, Tag, TagSlug
+
+PAGE_SIZE = 20
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "stories/home.html",
+        {
+            "new_stories": queries.stories_new(request.user),
+            "popular_stories": queries.stories_popular(request.user),
+        },
+    )
+
+
+def story_detail(request: HttpRequest, story_id: int, slug: str) -> HttpResponse:
+    story = get_object_or_404(Story.objects.select_related("rating"), pk=story_id)
+    if not access.can_view_story(request.user, story):
+        raise Http404
+    if slug != story.slug:
+        return redirect(story, permanent=True)
+    parts = list(access.readable_parts(request.user, story).prefetch_related("tags"))
+    tags = list(story.tags.all())
+    return render(
+        request,
+        "stories/story.html",
+        {
+            "story": story,
+            "authors": list(story.authors.order_by("authorship__position")),
+            "tag_groups": queries.tags_grouped(tags),
+            "parts": parts,
+            "first_part": parts[0] if parts else None,
+        },
+    )
+
+
+def part_detail(
+    request: HttpRequest, story_id: int, story_slug: str, part_id: int, slug: str
+) -> HttpResponse:
+    part = get_object_or_404(
+        Part.objects.select_related("story", "story__rating"), pk=part_id, story_id=story_id
+    )
+    if not access.can_view_part(request.user, part):
+        raise Http404
+    story = part.story
+    if story_slug != story.slug or slug != part.slug:
+        return redirect(part, permanent=True)
+    siblings = list(access.readable_parts(request.user, story).only("id", "title", "slug", "story"))
+    index = next(i for i, sibling in enumerate(siblings) if sibling.pk == part.pk)
+    response = render(
+        request,
+        "stories/part.html",
+        {
+            "story": story,
+            "part": part,
+            "authors": list(story.authors.order_by("authorship__position")),
+            "tag_groups": queries.tags_grouped(list(part.tags.all())),
+            "previous_part": siblings[index - 1] if index > 0 else None,
+            "next_part": siblings[index + 1] if index + 1 < len(siblings) else None,
+            "part_number": index + 1,
+            "parts_total": len(siblings),
+        },
+    )
+    # Counted after rendering: the page shows the counts as they were before this visit.
+    read_record(part=part, request=request)
+    return response
+
+
+def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    tag = Tag.objects.select_related("synonym_of").filter(slug=slug).first()
+    if tag is None:
+        old = get_object_or_404(TagSlug.objects.select_related("tag"), slug=slug, tag__isnull=False)
+        return redirect(old.tag, permanent=True)
+    stories = queries.stories_with_tags(request.user, queries.tag_family_ids(tag))
+    page = Paginator(
+        queries.with_card_data(stories.order_by("-updated_at", "-id")), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    canonical = tag.filter_tag
+    return render(
+        request,
+        "stories/tag.html",
+        {
+            "tag": tag,
+            "canonical": canonical,
+            "synonyms": list(canonical.synonyms.order_by("name")),
+            "parents": list(tag.parents.order_by("name")),
+            "children": list(tag.children.order_by("name")),
+            "page": page,
+        },
+    )

@@ -1,0 +1,35 @@
+"""Every address Storyhouse answers, in one list."""
+
+from django.contrib import admin
+from django.urls import path, register_converter
+
+from storyhouse.accounts import views as accounts
+from storyhouse.stories import views as stories
+
+
+class SlugConverter:
+    """Slugs may hold letters of any script, so tag and title slugs stay readable."""
+
+    regex = r"[^/]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(SlugConverter, "anyslug")
+
+urlpatterns = [
+    path("", stories.home, name="home"),
+    path("stories/<int:story_id>-<anyslug:slug>/", stories.story_detail, name="story"),
+    path(
+        "stories/<int:story_id>-<anyslug:story_slug>/parts/<int:part_id>-<anyslug:slug>/",
+        stories.part_detail,
+        name="part",
+    ),
+    path("tags/<anyslug:slug>/", stories.tag_detail, name="tag"),
+    path("authors/<str:username>/", accounts.author_detail, name="author"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,42 @@
+"""Shared test set-up: named people (alice writes, bob reads) and the sample page."""
+
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from storyhouse.accounts.models import User
+from tests.helpers import BROWSER_AGENT
+
+SAMPLE = (
+    Path(__file__).resolve().parent.parent
+    / "storyhouse/demo/wattpad-part-love-doesnt-always-mean-a-happy-ending.txt"
+)
+
+
+@pytest.fixture
+def sample_path() -> Path:
+    return SAMPLE
+
+
+@pytest.fixture
+def sample_text() -> str:
+    return SAMPLE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def alice(db) -> User:
+    return User.objects.create_user(
+        "alice", "alice@example.org", "alice-password-1", display_name="Alice Liddell"
+    )
+
+
+@pytest.fixture
+def bob(db) -> User:
+    return User.objects.create_user("bob", "bob@example.org", "bob-password-1")
+
+
+@pytest.fixture
+def reader(db) -> Client:
+    """A guest reading in an ordinary browser."""
+    return Client(HTTP_USER_AGENT=BROWSER_AGENT)
