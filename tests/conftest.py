@@ -14,6 +14,12 @@ SAMPLE = (
 )
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """Argon2 is slow on purpose (a third of a second a hash); tests make many accounts."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def sample_path() -> Path:
     return SAMPLE

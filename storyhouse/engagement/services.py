@@ -15,6 +15,8 @@ def read_record(*, part: Part, request: HttpRequest) -> bool:
     """Count a read of `part` if this reader has not read it today. Returns whether it counted."""
     if request.method != "GET" or is_bot(request):
         return False
+    if not part.is_published:
+        return False  # an author looking over a draft; books count published parts only
     reader = reader_key(request)
     if reader is None:
         return False

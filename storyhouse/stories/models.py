@@ -100,6 +100,15 @@ class Tag(models.Model):
                 )
             if self.canonical:
                 raise ValidationError({"canonical": _("A synonym cannot be canonical itself.")})
+        # Its synonyms filter as this tag, so it must go on being what they point at.
+        if (
+            self.pk is not None
+            and self.synonyms.exists()
+            and (not self.canonical or self.synonyms.exclude(type=self.type).exists())
+        ):
+            raise ValidationError(
+                _("This tag has synonyms: it stays canonical and keeps its type.")
+            )
 
     @property
     def filter_tag(self) -> "Tag":

@@ -6,9 +6,11 @@ records the change in the change log, so nothing that writes can forget one of t
 
 from collections.abc import Iterable
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from storyhouse.accounts.models import User
 
@@ -64,6 +66,13 @@ def _unused_tag_slug(name: str) -> str:
 def tag_save(tag: Tag, *, parents: Iterable[Tag] | None = None) -> Tag:
     """Create or update a tag. A new tag gets a slug that no tag has ever had."""
     tag.full_clean(exclude=["slug"])
+    if tag.pk and tag.archive_defined:
+        stored = Tag.objects.get(pk=tag.pk)
+        if (stored.name, stored.type, stored.canonical) != (tag.name, tag.type, tag.canonical):
+            raise ValidationError(
+                _("%(name)s is defined by the archive: it keeps its name and type.")
+                % {"name": stored.name}
+            )
     if not tag.slug:
         tag.slug = _unused_tag_slug(tag.name)
         TagSlug.objects.create(slug=tag.slug)

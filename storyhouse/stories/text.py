@@ -4,8 +4,16 @@ import re
 import unicodedata
 
 APOSTROPHES = re.compile(r"['’ʼ`´]")
-NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 WORD = re.compile(r"\w+(?:['’\-]\w+)*", re.UNICODE)
+
+
+def _is_latin(character: str) -> bool:
+    return unicodedata.name(character, "").startswith("LATIN ")
+
+
+def _in_slug(character: str) -> bool:
+    # Marks count as letters: Devanagari vowel signs and Japanese voicing marks are spelling.
+    return character.isalnum() or unicodedata.category(character).startswith("M")
 
 
 def slugify(text: str, *, fallback: str = "untitled", max_length: int = 80) -> str:
@@ -14,12 +22,13 @@ def slugify(text: str, *, fallback: str = "untitled", max_length: int = 80) -> s
     Latin letters lose their accents; other scripts are kept as they are, so a
     title in Japanese still gets a readable slug rather than an empty one.
     """
-    text = unicodedata.normalize("NFKC", text)
-    folded = "".join(
-        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
-    )
-    folded = APOSTROPHES.sub("", folded.lower())
-    slug = NOT_WORD.sub("-", folded).strip("-")
+    kept: list[str] = []
+    for character in unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text)):
+        if unicodedata.combining(character) and kept and _is_latin(kept[-1]):
+            continue  # an accent on a Latin letter
+        kept.append(character)
+    folded = APOSTROPHES.sub("", unicodedata.normalize("NFC", "".join(kept)).lower())
+    slug = "-".join("".join(ch if _in_slug(ch) else " " for ch in folded).split())
     if len(slug) > max_length:
         slug = slug[:max_length].rsplit("-", 1)[0] or slug[:max_length]
     return slug or fallback

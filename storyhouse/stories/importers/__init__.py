@@ -17,7 +17,10 @@ __all__ = ["FORMATS", "BookData", "CannotImport", "PartData", "decode", "read_bo
 
 def decode(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise CannotImport(f"the text is not valid UTF-16 (byte {error.start})") from None
     if b"\x00" in data[:4096]:
         raise CannotImport("this is not a text file")
     try:
@@ -38,6 +41,8 @@ def read_book(path: Path, *, format: str | None = None) -> BookData:
     except OSError as error:
         raise CannotImport(error.strerror or str(error)) from None
     text = decode(data)
+    if not text.strip():
+        raise CannotImport("the file is empty")
     if format is None:
         format = next((name for name, module in FORMATS.items() if module.recognises(text)), None)
         if format is None:

@@ -4,7 +4,8 @@ What the importer assumes, from the page as a browser copies it:
 
 - Blocks are separated by blank lines; a gap of two or more blank lines is a
   "long gap". Windows and old Mac line ends, a byte-order mark, trailing
-  spaces and non-breaking spaces are all tolerated.
+  spaces and non-breaking spaces are all tolerated; zero-width characters at
+  the ends of a line are dropped, those inside words (joiners) are kept.
 - The first line is the part's title. If the next block is three numbers
   (`583 4 2`, also `1.2K 45 3`), they are the reads, votes and comments the
   page showed; they are kept as imported counts.
@@ -13,7 +14,8 @@ What the importer assumes, from the page as a browser copies it:
   separated by commas. They end the front matter: what comes before them is the
   description and then the author's note, told apart by the first long gap
   (without a long gap, all of it is the description); what comes after them is
-  the story.
+  the story. One or two one-line blocks between two such lines (`Pairing: A/B`),
+  with no long gap around them, are front matter too and join the author's note.
 - Without such lines, the long gaps decide: one stretch of text is all story;
   two are a description and the story; three or more are a description, an
   author's note and the story.
@@ -25,6 +27,7 @@ What the importer assumes, from the page as a browser copies it:
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from ..html import paragraphs_to_html
 from .base import BookData, CannotImport, PartData
@@ -32,13 +35,15 @@ from .base import BookData, CannotImport, PartData
 NAME = "wattpad-text"
 
 FOOTER = re.compile(r"where\s+stories\s+live\.?\s*(?:discover\s+now\.?)?\s*$", re.IGNORECASE)
-NUMBER = r"\d[\d,.]*[kKmM]?"
+# 583, 12345, 1,234 or 1.234 (thousands), 1.2K, 4,1M.
+NUMBER = r"(?:\d+(?:[.,]\d+)?[kKmM]|\d{1,3}(?:[,.]\d{3})+|\d+)"
 COUNTS = re.compile(rf"^({NUMBER})\s+({NUMBER})\s+({NUMBER})$")
 LABEL = re.compile(
     r"^(?P<label>tropes?|(?:content\s+|trigger\s+)?warnings?)\s*[-–—‒―:]+\s*(?P<value>.*)$",
     re.IGNORECASE,
 )
-INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"), None)
+# Space and zero-width characters around a line; inside a line, joiners are spelling.
+LINE_EDGES = re.compile(r"^[\s\u200b-\u200d\u2060]+|[\s\u200b-\u200d\u2060]+$")
 # Front matter is short: a "Warning:" line far into the text is part of the story.
 FRONT_MATTER_BLOCKS = 12
 LONG_GAP = 2
@@ -55,10 +60,10 @@ class Block:
 
 
 def normalize(text: str) -> str:
-    text = text.translate(INVISIBLE)
+    text = text.replace("\ufeff", "")
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n")
     text = text.replace("\u2029", "\n\n")
-    return "\n".join(line.rstrip() for line in text.split("\n"))
+    return "\n".join(LINE_EDGES.sub("", line) for line in text.split("\n"))
 
 
 def split_blocks(text: str) -> list[Block]:
@@ -79,13 +84,10 @@ def split_blocks(text: str) -> list[Block]:
 
 
 def parse_count(text: str) -> int:
-    multiplier = 1
-    if text[-1] in "kK":
-        multiplier, text = 1_000, text[:-1]
-    elif text[-1] in "mM":
-        multiplier, text = 1_000_000, text[:-1]
-    if multiplier > 1:
-        return int(float(text.replace(",", "")) * multiplier)
+    """A count as NUMBER matched it; decimal arithmetic, so 4.1M is 4,100,000 exactly."""
+    multiplier = {"k": 1_000, "m": 1_000_000}.get(text[-1].lower())
+    if multiplier:
+        return int(Decimal(text[:-1].replace(",", ".")) * multiplier)
     return int(text.replace(",", "").replace(".", ""))
 
 
@@ -95,6 +97,23 @@ def label_of(line: str) -> tuple[str, str] | None:
         return None
     kind = "trope" if match["label"].lower().startswith("trope") else "warning"
     return kind, match["value"]
+
+
+def has_label(block: Block) -> bool:
+    return any(label_of(line) for line in block.lines)
+
+
+def _next_label_block(blocks: list[Block], start: int) -> int | None:
+    """The label block that one or two one-line blocks from `start` lead to, with no long gap."""
+    for index in range(start, min(len(blocks), FRONT_MATTER_BLOCKS, start + 3)):
+        block = blocks[index]
+        if block.gap >= LONG_GAP:
+            return None
+        if has_label(block):
+            return index
+        if len(block.lines) > 1:
+            return None
+    return None
 
 
 def split_list(value: str) -> list[str]:
@@ -173,17 +192,19 @@ def parse(text: str) -> BookData:
     warnings: list[str] = []
     extra_notes: list[Block] = []
     label_start = next(
-        (
-            index
-            for index, block in enumerate(blocks[:FRONT_MATTER_BLOCKS])
-            if any(label_of(line) for line in block.lines)
-        ),
+        (index for index, block in enumerate(blocks[:FRONT_MATTER_BLOCKS]) if has_label(block)),
         None,
     )
     if label_start is not None:
         front = blocks[:label_start]
         label_end = label_start
-        while label_end < len(blocks) and any(label_of(line) for line in blocks[label_end].lines):
+        while label_end < len(blocks):
+            if not has_label(blocks[label_end]):
+                following = _next_label_block(blocks, label_end)
+                if following is None:
+                    break
+                extra_notes += blocks[label_end:following]
+                label_end = following
             for line in blocks[label_end].lines:
                 labelled = label_of(line)
                 if labelled is None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandParser
 from django.core.validators import validate_unicode_slug
+from django.db import transaction
 from rich.console import Console
 from rich.progress import Progress
 
@@ -37,12 +38,16 @@ class Command(BaseCommand):
         failures = 0
         written = 0
         console = Console(stderr=True)
-        with Progress(console=console, transient=True, disable=len(files) < 2) as progress:
+        # A bar only for a person watching: in a pipe or a log it would leave a blank line.
+        show_bar = len(files) > 1 and console.is_terminal
+        with Progress(console=console, transient=True, disable=not show_bar) as progress:
             task = progress.add_task("Importing", total=len(files))
             for path in files:
                 try:
                     book = read_book(path, format=format)
-                    results = book_import(book, author=import_account(author))
+                    # The account too: a file that fails to import leaves no trace.
+                    with transaction.atomic():
+                        results = book_import(book, author=import_account(author))
                 except (CannotImport, ValidationError) as error:
                     failures += 1
                     self.stderr.write(f"{path}: {_one_line(error)}")

@@ -1,0 +1,99 @@
+"""`storyhouse serve [--host H] [--port P] [--workers N]`: serve Storyhouse with granian."""
+
+import multiprocessing
+import os
+import sys
+from typing import TextIO
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
+from django.db.migrations.executor import MigrationExecutor
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def address(host: str, port: int) -> str:
+    """The address people type: IPv6 hosts go in brackets."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def pending_migrations() -> int:
+    connection = connections["default"]
+    executor = MigrationExecutor(connection)
+    return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+
+def collect_static() -> None:
+    """Copy static files to STATIC_ROOT with hashed names, compressed, and write their manifest.
+
+    settings.py picks the manifest storage only once the manifest exists, so this asks for
+    that storage itself: the first run writes the manifest that every later process reads.
+    """
+    from django.contrib.staticfiles.management.commands.collectstatic import Command as Collect
+    from whitenoise.storage import CompressedManifestStaticFilesStorage
+
+    command = Collect()
+    command.storage = CompressedManifestStaticFilesStorage()
+    call_command(command, interactive=False, verbosity=0)
+
+
+def run_server(
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    workers: int | None = None,
+    stdout: TextIO | None = None,
+    static: bool = True,
+) -> None:
+    """Collect static files, then serve the WSGI application with granian until stopped."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    out = stdout or sys.stdout
+    write = out.write
+    if static:
+        collect_static()
+    cores = os.cpu_count() or 1
+    workers = workers or cores
+    if pending_migrations():
+        write("The database is not up to date: run `storyhouse migrate` first.\n")
+    # Workers must not share this process's database connections.
+    connections.close_all()
+    # Fresh worker processes read settings anew, so they see the static manifest that
+    # collectstatic has just written and serve hashed, compressed files (see settings.py).
+    multiprocessing.set_start_method("spawn", force=True)
+    plural = "worker" if workers == 1 else "workers"
+    write(f"Storyhouse is running at {address(host, port)}/ ({workers} {plural}).\n")
+    write("Press Ctrl+C to stop.\n")
+    out.flush()
+    Granian(
+        "storyhouse.wsgi:application",
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        # Django runs in these threads; more than granian's advice of two per core (plus
+        # one) would only queue on the interpreter lock, and granian warns about it.
+        blocking_threads=2 * cores + 1,
+    ).serve()
+
+
+class Command(BaseCommand):
+    help = "Serve Storyhouse with granian: static files collected, one process per CPU core."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=DEFAULT_HOST, help=f"default: {DEFAULT_HOST}")
+        parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="default: 8000")
+        parser.add_argument(
+            "--workers", type=int, default=None, help="processes to run (default: one per core)"
+        )
+
+    def handle(self, *args, host: str, port: int, workers: int | None, **options) -> None:
+        if workers is not None and workers < 1:
+            raise CommandError("--workers: give at least 1")
+        if not 0 < port < 65536:
+            raise CommandError("--port: give a number from 1 to 65535")
+        run_server(host=host, port=port, workers=workers, stdout=self.stdout)

@@ -1,0 +1,77 @@
+"""`storyhouse serve`: the real server answers with pages and hashed, compressed static files."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.helpers import BROWSER_AGENT
+
+
+def isolated_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a Storyhouse whose files and database live in tmp_path only."""
+    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    env["STORYHOUSE_VAR_DIR"] = str(tmp_path)
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path}/db.sqlite3"
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, str, str]:
+    # Only ever the local server this test started.
+    request = urllib.request.Request(url, headers={"User-Agent": BROWSER_AGENT})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        return response.status, response.headers["Content-Type"], response.read().decode()
+
+
+def wait_for(url: str, server: subprocess.Popen, seconds: float = 20) -> tuple[int, str, str]:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return get(url)
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_storyhouse_serve_answers_with_pages_and_static_files(tmp_path):
+    env = isolated_env(tmp_path)
+    script = Path(sys.executable).with_name("storyhouse")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "storyhouse.cli"]
+    subprocess.run([*command, "migrate", "-v", "0"], env=env, check=True, timeout=60)  # noqa: S603
+    port = free_port()
+    site = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(  # noqa: S603 (our own command)
+        [*command, "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        status, _type, home = wait_for(f"{site}/", server)
+        assert status == 200
+        assert "Storyhouse" in home
+        # The page links the stylesheet by its hashed name: collectstatic ran before the workers.
+        stylesheet = re.search(r'href="(/static/storyhouse/storyhouse\.[0-9a-f]{12}\.css)"', home)
+        assert stylesheet, home[:2000]
+        status, content_type, css = get(site + stylesheet[1])
+        assert status == 200
+        assert content_type.startswith("text/css")
+        assert css.strip()
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=20)
+    assert server.returncode == 0, output
+    assert f"Storyhouse is running at {site}/ (1 worker)." in output
