@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/storyhouse
 PYTEST_ARGS ?=
+# Tests keep their own var/ (secret key, collected static files) apart from the demo's.
+export STORYHOUSE_VAR_DIR ?= $(CURDIR)/var/test
 
 .PHONY: demo test test-sqlite test-postgres lint format bench serve clean
 

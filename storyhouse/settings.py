@@ -138,18 +138,13 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
-# `storyhouse serve` runs collectstatic first, so served pages use hashed, compressed files
-# cached far into the future; before that (development, tests) files come from the apps.
-STATIC_MANIFEST = (STATIC_ROOT / "staticfiles.json").exists()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if STATIC_MANIFEST
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
-    },
+    "staticfiles": {"BACKEND": "storyhouse.staticfiles.StaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+# Before collectstatic has run (development, tests), files are served from the app folders.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_MANIFEST_STRICT = False
 WHITENOISE_MAX_AGE = 3600
 
 # Production behind HTTPS: HTTPS=true turns on the settings `manage.py check --deploy` asks for.

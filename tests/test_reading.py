@@ -311,3 +311,33 @@ def test_list_pages_make_as_many_queries_for_fifteen_books_as_for_three(alice, b
     many = queries_for(reader, url)
     assert len(titles_in(reader.get(url).content.decode())) >= 12
     assert many == few
+
+
+def test_a_rating_page_lists_the_books_with_that_rating(alice, reader):
+    teen = Tag.objects.get(name="Teen And Up Audiences")
+    rated = write_book(alice, "Rated Teen", 1)
+    rated.rating = teen
+    services.story_save(rated)
+    write_book(alice, "Not Rated At All", 1)
+
+    page = reader.get("/tags/teen-and-up-audiences/").content.decode()
+    assert "Rated Teen" in page
+    assert "Not Rated At All" not in page
+
+
+def test_a_book_is_updated_when_a_new_part_comes_out_not_when_an_old_one_is_edited(alice):
+    story = write_book(alice, "Serial", 1)
+    first = story.parts.get()
+    first_published = first.published_at
+    assert story.updated_at == first_published
+
+    first.body = "<p>A corrected first paragraph.</p>"
+    services.part_save(first)
+    story.refresh_from_db()
+    assert story.updated_at == first_published
+
+    second = services.part_save(
+        Part(story=story, title="Chapter 2", body="<p>More.</p>", state=PartState.PUBLISHED)
+    )
+    story.refresh_from_db()
+    assert story.updated_at == second.published_at > first_published

@@ -144,13 +144,25 @@ def test_no_address_is_kept(part, reader):
         assert "203.0.113.9" not in str(value) and "198.51.100.4" not in str(value)
 
 
-def test_an_author_previewing_a_draft_part_counts_no_read(part, alice):
+def test_an_author_previewing_a_draft_part_counts_no_read(part, alice, reader):
     draft = services.part_save(Part(story=part.story, title="Next time", body="<p>Soon.</p>"))
     author = Client(HTTP_USER_AGENT=BROWSER_AGENT)
     author.force_login(alice)
     assert author.get(draft.get_absolute_url()).status_code == 200
     assert reads_of(draft) == (0, 0)
     # What the book shows stays the sum of its published parts' reads.
-    author.get(part.get_absolute_url())
+    reader.get(part.get_absolute_url())
     services.story_refresh(part.story)
+    assert reads_of(part) == (1, 1)
+
+
+def test_a_writer_rereading_their_own_part_is_not_a_reader(part, alice, bob):
+    writer = Client(HTTP_USER_AGENT=BROWSER_AGENT)
+    writer.force_login(alice)
+    writer.get(part.get_absolute_url())
+    assert reads_of(part) == (0, 0)
+
+    friend = Client(HTTP_USER_AGENT=BROWSER_AGENT)
+    friend.force_login(bob)
+    friend.get(part.get_absolute_url())
     assert reads_of(part) == (1, 1)

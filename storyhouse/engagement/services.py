@@ -5,6 +5,7 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
+from storyhouse.stories import access
 from storyhouse.stories.models import Part, Story
 
 from .models import Read
@@ -20,6 +21,8 @@ def read_record(*, part: Part, request: HttpRequest) -> bool:
     reader = reader_key(request)
     if reader is None:
         return False
+    if request.user.is_authenticated and access.is_author(request.user, part.story):
+        return False  # writers rereading their own work are not readers of it
     day = timezone.localdate()
     if Read.objects.filter(part=part, reader=reader, day=day).exists():
         return False

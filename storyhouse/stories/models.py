@@ -205,7 +205,7 @@ class Story(Counts):
         null=True,
         blank=True,
         editable=False,
-        help_text=_("Last new or changed part."),
+        help_text=_("When its latest part was published."),
     )
 
     class Meta:

@@ -48,12 +48,15 @@ def tag_family_ids(tag: Tag) -> list[int]:
 
 
 def stories_with_tags(user: AnyUser, tag_ids: list[int]) -> QuerySet[Story]:
-    """Listed books that carry one of the tags, on the book or on a published part."""
+    """Listed books that carry one of the tags: as their rating, on the book or on a published
+    part."""
     on_book = Story.tags.through.objects.filter(tag_id__in=tag_ids).values("story_id")
     on_part = Part.tags.through.objects.filter(
         tag_id__in=tag_ids, part__state=PartState.PUBLISHED
     ).values("part__story_id")
-    return access.listed_stories(user).filter(Q(id__in=on_book) | Q(id__in=on_part))
+    return access.listed_stories(user).filter(
+        Q(rating_id__in=tag_ids) | Q(id__in=on_book) | Q(id__in=on_part)
+    )
 
 
 def stories_by_author(user: AnyUser, author: User) -> QuerySet[Story]:

@@ -159,7 +159,7 @@ def story_save(
     return story_refresh(story)
 
 
-def story_refresh(story: Story, *, content_changed: bool = False) -> Story:
+def story_refresh(story: Story) -> Story:
     """Recompute what a book caches from its parts, and log the change."""
     published = story.parts.filter(state=PartState.PUBLISHED)
     totals = published.aggregate(
@@ -183,10 +183,9 @@ def story_refresh(story: Story, *, content_changed: bool = False) -> Story:
     story.imported_comments = totals["imported_comments"] or 0
     if story.parts_count and story.visibility != Visibility.DRAFT and not story.published_at:
         story.published_at = totals["first"] or timezone.now()
-    if content_changed and story.parts_count:
-        story.updated_at = timezone.now()
-    elif story.parts_count and not story.updated_at:
-        story.updated_at = totals["last"]
+    # "Updated" is when the latest part came out, as readers of serials expect; an edit of
+    # an old part does not bring the book back to the top.
+    story.updated_at = totals["last"]
     story.save()
     change_record(kind=Change.Kind.STORY, object_id=story.pk, story_id=story.pk)
     return story
@@ -239,11 +238,8 @@ def part_save(
             word_count=part.word_count,
             edited_by=edited_by,
         )
-    newly_published = part.is_published and (previous is None or not previous.is_published)
     change_record(kind=Change.Kind.PART, object_id=part.pk, story_id=part.story_id)
-    story_refresh(
-        part.story, content_changed=newly_published or (part.is_published and text_changed)
-    )
+    story_refresh(part.story)
     return part
 
 

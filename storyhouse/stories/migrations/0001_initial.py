@@ -116,7 +116,7 @@ class Migration(migrations.Migration):
                 ('parts_count', models.PositiveIntegerField(default=0, editable=False, verbose_name='published parts')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
                 ('published_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='published')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, help_text='Last new or changed part.', null=True, verbose_name='updated')),
+                ('updated_at', models.DateTimeField(blank=True, editable=False, help_text='When its latest part was published.', null=True, verbose_name='updated')),
                 ('authors', models.ManyToManyField(related_name='stories', through='stories.Authorship', to=settings.AUTH_USER_MODEL)),
             ],
             options={

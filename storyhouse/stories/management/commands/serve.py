@@ -27,17 +27,8 @@ def pending_migrations() -> int:
 
 
 def collect_static() -> None:
-    """Copy static files to STATIC_ROOT with hashed names, compressed, and write their manifest.
-
-    settings.py picks the manifest storage only once the manifest exists, so this asks for
-    that storage itself: the first run writes the manifest that every later process reads.
-    """
-    from django.contrib.staticfiles.management.commands.collectstatic import Command as Collect
-    from whitenoise.storage import CompressedManifestStaticFilesStorage
-
-    command = Collect()
-    command.storage = CompressedManifestStaticFilesStorage()
-    call_command(command, interactive=False, verbosity=0)
+    """Copy static files to STATIC_ROOT with hashed names, compressed, and write their manifest."""
+    call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def run_server(
@@ -62,8 +53,7 @@ def run_server(
         write("The database is not up to date: run `storyhouse migrate` first.\n")
     # Workers must not share this process's database connections.
     connections.close_all()
-    # Fresh worker processes read settings anew, so they see the static manifest that
-    # collectstatic has just written and serve hashed, compressed files (see settings.py).
+    # Fresh worker processes start with no state inherited from this one.
     multiprocessing.set_start_method("spawn", force=True)
     plural = "worker" if workers == 1 else "workers"
     write(f"Storyhouse is running at {address(host, port)}/ ({workers} {plural}).\n")
