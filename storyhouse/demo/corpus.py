@@ -1373,6 +1373,7 @@ def _paragraph(text: str) -> str:
 
 
 def _load_batch(batch: list[StoryMeta], writers: list[User], tags: _TagBook, now) -> None:
+    from storyhouse.stories import services
     from storyhouse.stories.html import clean_body, clean_html, html_to_text
     from storyhouse.stories.models import (
         Authorship,
@@ -1472,18 +1473,7 @@ def _load_batch(batch: list[StoryMeta], writers: list[User], tags: _TagBook, now
             names += [("warning", name) for name in part_meta.warnings]
             tag_ids = dict.fromkeys(tags.get(type, name).pk for type, name in names)
             part_tags += [Part.tags.through(part_id=part.pk, tag_id=tag_id) for tag_id in tag_ids]
-            revisions.append(
-                PartRevision(
-                    part=part,
-                    title=part.title,
-                    description=part.description,
-                    notes_before=part.notes_before,
-                    notes_after=part.notes_after,
-                    body=part.body,
-                    word_count=part.word_count,
-                    edited_by=author,
-                )
-            )
+            revisions.append(services.part_revision(part, edited_by=author))
             changes.append(Change(kind=Change.Kind.PART, object_id=part.pk, story_id=story.pk))
     Part.tags.through.objects.bulk_create(part_tags)
     PartRevision.objects.bulk_create(revisions)

@@ -201,6 +201,20 @@ def story_delete(story: Story) -> None:
 # Parts
 
 
+def part_revision(part: Part, *, edited_by: User | None) -> PartRevision:
+    """A snapshot of the part's text as it is now (not yet saved)."""
+    return PartRevision(
+        part=part,
+        title=part.title,
+        description=part.description,
+        notes_before=part.notes_before,
+        notes_after=part.notes_after,
+        body=part.body,
+        word_count=part.word_count,
+        edited_by=edited_by,
+    )
+
+
 @transaction.atomic
 def part_save(
     part: Part, *, tags: Iterable[Tag] | None = None, edited_by: User | None = None
@@ -228,16 +242,7 @@ def part_save(
         getattr(previous, field) != getattr(part, field) for field in PART_TEXT_FIELDS
     )
     if text_changed:
-        PartRevision.objects.create(
-            part=part,
-            title=part.title,
-            description=part.description,
-            notes_before=part.notes_before,
-            notes_after=part.notes_after,
-            body=part.body,
-            word_count=part.word_count,
-            edited_by=edited_by,
-        )
+        part_revision(part, edited_by=edited_by).save()
     change_record(kind=Change.Kind.PART, object_id=part.pk, story_id=part.story_id)
     story_refresh(part.story)
     return part
