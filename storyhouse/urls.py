@@ -1,7 +1,7 @@
 """Every address Storyhouse answers, in one list."""
 
 from django.contrib import admin
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from storyhouse.accounts import views as accounts
 from storyhouse.stories import views as stories
@@ -31,5 +31,8 @@ urlpatterns = [
     ),
     path("tags/<anyslug:slug>/", stories.tag_detail, name="tag"),
     path("authors/<str:username>/", accounts.author_detail, name="author"),
+    path("accounts/", include("storyhouse.accounts.urls")),
+    path("desk/", include("storyhouse.stories.desk_urls")),
+    path("", include("storyhouse.engagement.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -10,6 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 
+from storyhouse import worker
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 
@@ -38,6 +40,7 @@ def run_server(
     workers: int | None = None,
     stdout: TextIO | None = None,
     static: bool = True,
+    periodic: bool = True,
 ) -> None:
     """Collect static files, then serve the WSGI application with granian until stopped."""
     from granian import Granian
@@ -59,6 +62,9 @@ def run_server(
     write(f"Storyhouse is running at {address(host, port)}/ ({workers} {plural}).\n")
     write("Press Ctrl+C to stop.\n")
     out.flush()
+    if periodic:
+        # The single-machine default: periodic work runs beside the web server.
+        worker.start_in_thread()
     Granian(
         "storyhouse.wsgi:application",
         address=host,
@@ -80,10 +86,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=None, help="processes to run (default: one per core)"
         )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="leave periodic work to a separate `storyhouse worker`",
+        )
 
-    def handle(self, *args, host: str, port: int, workers: int | None, **options) -> None:
+    def handle(
+        self, *args, host: str, port: int, workers: int | None, no_worker: bool, **options
+    ) -> None:
         if workers is not None and workers < 1:
             raise CommandError("--workers: give at least 1")
         if not 0 < port < 65536:
             raise CommandError("--port: give a number from 1 to 65535")
-        run_server(host=host, port=port, workers=workers, stdout=self.stdout)
+        run_server(
+            host=host, port=port, workers=workers, stdout=self.stdout, periodic=not no_worker
+        )

@@ -1,0 +1,5 @@
+"""Addresses of this app, included from storyhouse/urls.py."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

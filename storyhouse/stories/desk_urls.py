@@ -1,0 +1,5 @@
+"""Addresses of the writer's desk (/desk/), included from storyhouse/urls.py."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

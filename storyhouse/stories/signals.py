@@ -1,0 +1,7 @@
+"""Signals stories send for apps that must not be known here (notifications, caches)."""
+
+from django.dispatch import Signal
+
+# Sent once a part becomes readable (published now, or its scheduled time came), after the
+# transaction that published it has committed. Arguments: part.
+part_published = Signal()
