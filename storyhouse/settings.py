@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -81,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "storyhouse.context_processors.site",
+                "storyhouse.engagement.context_processors.notifications",
             ],
         },
     },
@@ -125,7 +127,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "accounts:login"
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
@@ -166,6 +168,51 @@ SESSION_COOKIE_HTTPONLY = True
 # The guest reader cookie: a random first-party id, so reads count once per reader per day.
 READER_COOKIE_NAME = "storyhouse_reader"
 READER_COOKIE_MAX_AGE = 60 * 60 * 24 * 365 * 2
+
+# Accounts: sign-in, email and login throttling.
+AUTHENTICATION_BACKENDS = ["storyhouse.accounts.backends.AccountBackend"]
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+# Without EMAIL_HOST mail is not sent but shown on the console, or written to files under
+# var/mail with EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
+    EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", not EMAIL_USE_SSL)
+    EMAIL_PORT = envint("EMAIL_PORT", 465 if EMAIL_USE_SSL else 587)
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 20)
+else:
+    EMAIL_BACKEND = os.environ.get(
+        "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+    )
+    EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# How long the link that confirms an email address works.
+EMAIL_VERIFICATION_MAX_AGE = 60 * 60 * 24 * 3
+# Failed logins: this many per client address and per username are free; after them each
+# further attempt waits twice as long as the one before, up to LOGIN_MAX_WAIT seconds.
+LOGIN_FREE_ATTEMPTS = envint("LOGIN_FREE_ATTEMPTS", 5)
+LOGIN_MAX_WAIT = envint("LOGIN_MAX_WAIT", 15 * 60)
+# How many proxies in front of Storyhouse add to X-Forwarded-For: behind one (nginx,
+# Caddy), PROXY_COUNT=1 makes the client address the one that proxy saw.
+PROXY_COUNT = envint("PROXY_COUNT", 0)
+
+# Readers: votes, comments, library, follows and notifications.
+# The address emails link to (unsubscribe links, notifications): where people reach the site.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# The hour (local time, TIME_ZONE) at which daily notification digests go out.
+DIGEST_HOUR = envint("DIGEST_HOUR", 7)
+# Tests on SQLite use a file of their own, as production does, rather than a shared in-memory
+# database: there, threads writing at once fail with "table is locked" instead of waiting
+# their turn (busy timeout), so concurrency tests could not run. One file per test process.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"storyhouse-test-{os.getpid()}.sqlite3")
+    }
 
 LOGGING = {
     "version": 1,

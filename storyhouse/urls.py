@@ -33,6 +33,7 @@ urlpatterns = [
     path("authors/<str:username>/", accounts.author_detail, name="author"),
     path("accounts/", include("storyhouse.accounts.urls")),
     path("desk/", include("storyhouse.stories.desk_urls")),
+    path("media/<path:path>", stories.media_file, name="media"),
     path("", include("storyhouse.engagement.urls")),
     path("admin/", admin.site.urls),
 ]

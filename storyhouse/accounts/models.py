@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -9,10 +10,42 @@ from django.utils.translation import gettext_lazy as _
 class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
     bio = models.TextField(_("bio"), blank=True, help_text=_("Shown on your author page."))
+    # Accounts that people make themselves start unverified; accounts made by staff, commands
+    # and importers are trusted from the start, so only sign-up sets this to False.
+    email_verified = models.BooleanField(
+        _("email address verified"),
+        default=True,
+        help_text=_("Until the address is confirmed, the account can read but not post."),
+    )
+    pending_email = models.EmailField(
+        _("new email address"),
+        blank=True,
+        help_text=_("An address waiting to be confirmed; the current one stays until then."),
+    )
+    hidden_tags = models.ManyToManyField(
+        "stories.Tag",
+        verbose_name=_("hidden tags"),
+        blank=True,
+        related_name="hidden_by",
+        help_text=_("Books carrying these tags, or their synonyms, are left out of lists."),
+    )
 
     class Meta:
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("username"),
+                name="account_username_unique_ignoring_case",
+                violation_error_message=_("That username is taken."),
+            ),
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="account_email_unique_ignoring_case",
+                violation_error_message=_("An account with this email address already exists."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.username

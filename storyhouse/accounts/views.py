@@ -1,14 +1,45 @@
-"""Public pages about people: the author page."""
+"""Accounts pages: sign-up and email confirmation, login, settings, preferences, deletion,
+and the public author page. Parse, call a service, render."""
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from storyhouse.stories import queries
+from storyhouse.stories import access, queries
+from storyhouse.stories.models import Authorship, Story, Tag
 
+from . import services
+from .forms import (
+    DeleteAccountForm,
+    EmailChangeForm,
+    LoginForm,
+    ProfileForm,
+    SignupForm,
+    TagForm,
+)
 from .models import User
 
 PAGE_SIZE = 20
+TAG_RESULTS = 20
+# A person may ask for a new confirmation link once a minute.
+RESEND_EVERY = 60
+
+
+def site_url(request: HttpRequest) -> str:
+    """This site's address as the person reached it, for links in emails."""
+    return request.build_absolute_uri("/")
 
 
 def author_detail(request: HttpRequest, username: str) -> HttpResponse:
@@ -16,3 +47,245 @@ def author_detail(request: HttpRequest, username: str) -> HttpResponse:
     stories = queries.stories_by_author(request.user, author).order_by("-updated_at", "-id")
     page = Paginator(queries.with_card_data(stories), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "accounts/author.html", {"author": author, "page": page})
+
+
+# Signing up and confirming an address
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.account_signup(
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                site_url=site_url(request),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            login(request, user)
+            return redirect("accounts:verify_sent")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+@login_required
+def verify_sent(request: HttpRequest) -> HttpResponse:
+    """ "Check your email", with a button that sends the link again."""
+    user = request.user
+    if request.method == "POST":
+        if user.email_verified and not user.pending_email:
+            messages.info(request, _("Your email address is already confirmed."))
+        elif not cache.add(f"verify-resend:{user.pk}", True, RESEND_EVERY):
+            messages.warning(
+                request,
+                _("We sent a link less than a minute ago. Give it a moment, then look again."),
+            )
+        elif services.verification_send(user, site_url=site_url(request)):
+            messages.success(
+                request,
+                _("We sent a new link to %(email)s.") % {"email": user.pending_email or user.email},
+            )
+        else:
+            messages.error(request, _("We could not send the email just now. Try again later."))
+        return redirect("accounts:verify_sent")
+    return render(request, "accounts/verify_sent.html")
+
+
+def verify(request: HttpRequest, token: str) -> HttpResponse:
+    """A link from a confirmation email: shows what it confirms, and confirms on POST (so
+    mail scanners that open links do not confirm for the person)."""
+    try:
+        if request.method == "POST":
+            user = services.email_verify(token)
+        else:
+            user, email = services.verification_check(token)
+    except services.VerificationError as error:
+        return render(request, "accounts/verify_failed.html", {"reason": str(error)}, status=400)
+    if request.method != "POST":
+        return render(request, "accounts/verify_confirm.html", {"account": user, "email": email})
+    messages.success(
+        request, _("Thank you: %(email)s is confirmed. You can post now.") % {"email": user.email}
+    )
+    if request.user.is_authenticated and request.user.pk == user.pk:
+        return redirect("accounts:settings")
+    return redirect("accounts:login")
+
+
+# Signing in and out
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        if form.throttled:
+            response.status_code = 429
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:settings")
+
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password is changed."))
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    email_template_name = "accounts/email/password_reset_body.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+    extra_email_context = {"site_name": settings.SITE_NAME}
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        services.email_mark_verified(form.user)
+        return response
+
+
+# Settings
+
+
+def settings_page(
+    request: HttpRequest,
+    *,
+    profile_form: ProfileForm | None = None,
+    email_form: EmailChangeForm | None = None,
+) -> HttpResponse:
+    return render(
+        request,
+        "accounts/settings.html",
+        {
+            "profile_form": profile_form or ProfileForm(instance=request.user),
+            "email_form": email_form or EmailChangeForm(user=request.user),
+            "hidden_count": request.user.hidden_tags.count(),
+        },
+    )
+
+
+@login_required
+def account_settings(request: HttpRequest) -> HttpResponse:
+    """Profile (display name, bio), with the email, password and deletion sections."""
+    if request.method != "POST":
+        return settings_page(request)
+    # A copy of the account, so a refused form does not rename the person on this very page.
+    form = ProfileForm(request.POST, instance=User.objects.get(pk=request.user.pk))
+    if not form.is_valid():
+        return settings_page(request, profile_form=form)
+    services.profile_update(
+        request.user,
+        display_name=form.cleaned_data["display_name"],
+        bio=form.cleaned_data["bio"],
+    )
+    messages.success(request, _("Your profile is saved."))
+    return redirect("accounts:settings")
+
+
+@login_required
+@require_POST
+def email_change(request: HttpRequest) -> HttpResponse:
+    form = EmailChangeForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return settings_page(request, email_form=form)
+    try:
+        user = services.email_change(
+            request.user, email=form.cleaned_data["email"], site_url=site_url(request)
+        )
+    except ValidationError as error:
+        form.add_error("email", error)
+        return settings_page(request, email_form=form)
+    if user.pending_email:
+        messages.success(
+            request,
+            _(
+                "We sent a link to %(email)s. Your address changes when you follow it; until "
+                "then we keep using %(current)s."
+            )
+            % {"email": user.pending_email, "current": user.email},
+        )
+    else:
+        messages.info(request, _("Your email address stays %(email)s.") % {"email": user.email})
+    return redirect("accounts:settings")
+
+
+# Reader preferences
+
+
+def tag_search(user: User, query: str) -> list[Tag]:
+    """Tags whose name holds the words typed, canonical ones first; hidden ones left out."""
+    query = " ".join(query.split())
+    if not query:
+        return []
+    hidden = access.hidden_tags(user).values("id")
+    tags = (
+        Tag.objects.filter(name__icontains=query)
+        .exclude(id__in=hidden)
+        .select_related("synonym_of")
+        .order_by("-canonical", "name")
+    )
+    return list(tags[:TAG_RESULTS])
+
+
+@login_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    """Tags and warnings to hide: a search box to find them, a button to hide or show each."""
+    query = request.POST.get("q", request.GET.get("q", ""))[:100]
+    if request.method == "POST":
+        form = TagForm(request.POST)
+        if form.is_valid():
+            tag = form.cleaned_data["tag"]
+            if "show" in request.POST:
+                services.preferences_show_tag(request.user, tag)
+                messages.success(request, _("%(tag)s shows again.") % {"tag": tag.filter_tag})
+            else:
+                hidden = services.preferences_hide_tag(request.user, tag)
+                messages.success(request, _("%(tag)s is hidden now.") % {"tag": hidden})
+            url = reverse("accounts:preferences")
+            return HttpResponseRedirect(f"{url}?{urlencode({'q': query})}" if query else url)
+        messages.error(request, _("That tag no longer exists."))
+    context = {"query": query, "results": tag_search(request.user, query)}
+    if request.headers.get("HX-Request"):
+        return render(request, "accounts/includes/tag_results.html", context)
+    hidden = request.user.hidden_tags.annotate(synonym_count=Count("synonyms")).order_by(
+        "type", "name"
+    )
+    return render(request, "accounts/preferences.html", {**context, "hidden": hidden})
+
+
+# Leaving
+
+
+@login_required
+def account_delete(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = DeleteAccountForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        services.account_delete(
+            user, keep_stories=form.cleaned_data["stories"] == DeleteAccountForm.KEEP
+        )
+        logout(request)
+        messages.success(request, _("Your account is deleted. Thank you for being here."))
+        return redirect("home")
+    mine = Authorship.objects.filter(user=user, accepted=True).values("story_id")
+    sizes = list(
+        Story.objects.filter(id__in=mine)
+        .annotate(authors_count=Count("authorship", filter=Q(authorship__accepted=True)))
+        .values_list("authors_count", flat=True)
+    )
+    counts = {"own": sizes.count(1), "shared": len(sizes) - sizes.count(1)}
+    return render(request, "accounts/delete.html", {"form": form, **counts})

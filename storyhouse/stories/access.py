@@ -4,12 +4,17 @@ A story a person may not see is answered with a 404, never a 403 that would
 confirm it exists.
 """
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
 from storyhouse.accounts.models import User
 
-from .models import Part, PartState, Story, Visibility
+from .models import Part, PartState, Story, Tag, Visibility
+
+if TYPE_CHECKING:
+    from storyhouse.engagement.models import Comment, ReadingList
 
 AnyUser = User | AnonymousUser
 
@@ -22,7 +27,8 @@ def is_moderator(user: AnyUser) -> bool:
 def is_author(user: AnyUser, story: Story) -> bool:
     if not user.is_authenticated:
         return False
-    return story.authorship_set.filter(user_id=user.pk).exists()
+    # An invitation counts only once accepted: invitees see nothing of a book's drafts.
+    return story.authorship_set.filter(user_id=user.pk, accepted=True).exists()
 
 
 def can_view_story(user: AnyUser, story: Story) -> bool:
@@ -46,11 +52,12 @@ def can_edit_story(user: AnyUser, story: Story) -> bool:
 
 
 def listed_stories(user: AnyUser) -> QuerySet[Story]:
-    """Books that appear in lists for this person: shared with them and with a published part."""
+    """Books that appear in lists for this person: shared with them, with a published part,
+    and carrying none of the tags they chose to hide."""
     shared = Q(visibility=Visibility.PUBLIC)
     if user.is_authenticated:
         shared |= Q(visibility=Visibility.MEMBERS)
-    return Story.objects.filter(shared, parts_count__gt=0)
+    return without_hidden_tags(user, Story.objects.filter(shared, parts_count__gt=0))
 
 
 def readable_parts(user: AnyUser, story: Story) -> QuerySet[Part]:
@@ -59,3 +66,151 @@ def readable_parts(user: AnyUser, story: Story) -> QuerySet[Part]:
     if not is_author(user, story):
         parts = parts.filter(state=PartState.PUBLISHED)
     return parts.order_by("position", "id")
+
+
+# Posting, and the tags a reader hides.
+
+
+def can_post(user: AnyUser) -> bool:
+    """Whether this person may put anything before others (books, parts, comments, votes).
+
+    Guests, accounts whose email address is not yet confirmed and deactivated accounts
+    may read, but not post.
+    """
+    return bool(user.is_authenticated and user.is_active and user.email_verified)
+
+
+def hidden_tags(user: AnyUser) -> QuerySet[Tag]:
+    """The tags this reader chose to hide, each with its canonical tag and all its synonyms.
+
+    One query (or a subquery of another), however many tags are hidden. Guests hide nothing.
+    """
+    if not user.is_authenticated:
+        return Tag.objects.none()
+    # Hiding a synonym hides its canonical tag, and hiding a canonical tag hides its synonyms.
+    heads = Tag.objects.filter(
+        Q(hidden_by=user, synonym_of__isnull=True) | Q(synonyms__hidden_by=user)
+    ).values("id")
+    return Tag.objects.filter(Q(id__in=heads) | Q(synonym_of__in=heads))
+
+
+def without_hidden_tags(user: AnyUser, stories: QuerySet[Story]) -> QuerySet[Story]:
+    """Leave out books carrying a tag the reader hides: as their rating, on the book or on a
+    published part. Subqueries, so a list costs the same number of queries as before."""
+    if not user.is_authenticated:
+        return stories
+    hidden = hidden_tags(user).values("id")
+    on_book = Story.tags.through.objects.filter(tag_id__in=hidden).values("story_id")
+    on_part = Part.tags.through.objects.filter(
+        tag_id__in=hidden, part__state=PartState.PUBLISHED
+    ).values("part__story_id")
+    return stories.exclude(Q(rating_id__in=hidden) | Q(id__in=on_book) | Q(id__in=on_part))
+
+
+def hidden_tags_on_part(user: AnyUser, part: Part) -> list[Tag]:
+    """The hidden tags a part carries itself or through its book (rating included): when there
+    are any, the part page asks before showing the text."""
+    if not user.is_authenticated:
+        return []
+    on_part = Part.tags.through.objects.filter(part_id=part.pk).values("tag_id")
+    on_book = Story.tags.through.objects.filter(story_id=part.story_id).values("tag_id")
+    return list(
+        hidden_tags(user)
+        .filter(Q(id__in=on_part) | Q(id__in=on_book) | Q(id=part.story.rating_id))
+        .order_by("name")
+    )
+
+
+# What readers do: votes, comments, reading lists, follows, notifications.
+
+
+def can_engage_with_part(user: AnyUser, part: Part) -> bool:
+    """Vote for, comment on or add to a library: a published part the person may read, by a
+    person who may post."""
+    return part.is_published and can_post(user) and can_view_part(user, part)
+
+
+def can_edit_comment(user: AnyUser, comment: "Comment") -> bool:
+    """Only the person who wrote a comment may change its words, while it stands."""
+    return (
+        comment.deleted_at is None
+        and comment.author_id is not None
+        and comment.author_id == user.pk
+        and can_post(user)
+    )
+
+
+def can_moderate_comments(user: AnyUser, part: Part) -> bool:
+    """The story's authors (on their own story) and moderators may delete anyone's comment."""
+    return user.is_authenticated and (is_author(user, part.story) or is_moderator(user))
+
+
+def can_delete_comment(user: AnyUser, comment: "Comment", *, moderates: bool | None = None) -> bool:
+    """Its writer may delete a comment, and so may whoever `can_moderate_comments` on its part.
+    A page of comments passes `moderates`, decided once, instead of asking for each one."""
+    if comment.deleted_at is not None or not user.is_authenticated:
+        return False
+    if comment.author_id is not None and comment.author_id == user.pk:
+        return True
+    return can_moderate_comments(user, comment.part) if moderates is None else moderates
+
+
+def can_view_reading_list(user: AnyUser, reading_list: "ReadingList") -> bool:
+    return reading_list.public or (user.is_authenticated and reading_list.owner_id == user.pk)
+
+
+def can_edit_reading_list(user: AnyUser, reading_list: "ReadingList") -> bool:
+    return user.is_authenticated and reading_list.owner_id == user.pk
+
+
+def can_follow(user: AnyUser, writer: User) -> bool:
+    return can_post(user) and writer.is_active and writer.pk != user.pk
+
+
+def can_be_notified(user: AnyUser, part: Part) -> bool:
+    """Whether to tell this person about a part: an active account that may read it."""
+    return user.is_authenticated and user.is_active and can_view_part(user, part)
+
+
+def may_receive_email(user: AnyUser) -> bool:
+    """Mail goes only to confirmed addresses of active accounts."""
+    return bool(user.is_authenticated and user.is_active and user.email and user.email_verified)
+
+
+def viewable_parts(user: AnyUser) -> QuerySet[Part]:
+    """Every part this person may open, as a query: `can_view_part` for many parts at once."""
+    shared = Q(story__visibility=Visibility.PUBLIC)
+    if user.is_authenticated:
+        shared |= Q(story__visibility=Visibility.MEMBERS)
+    if is_moderator(user):
+        shared |= Q(story__visibility=Visibility.HIDDEN)
+    readable = Q(shared, state=PartState.PUBLISHED)
+    if user.is_authenticated:
+        mine = Story.objects.filter(authorship__user=user, authorship__accepted=True)
+        readable |= Q(story__in=mine.values("id"))
+    return Part.objects.filter(readable)
+
+
+def can_keep_library(user: AnyUser) -> bool:
+    """A library and reading progress are private: any signed-in, active account keeps them."""
+    return bool(user.is_authenticated and user.is_active)
+
+
+# Writing: the desk, co-authors.
+
+
+def authored_stories(user: AnyUser) -> QuerySet[Story]:
+    """The books this person writes: accepted authorships only, never pending invitations."""
+    if not user.is_authenticated:
+        return Story.objects.none()
+    return Story.objects.filter(authorship__user=user, authorship__accepted=True)
+
+
+def can_write(user: AnyUser) -> bool:
+    """Whether this person may start a book or change one they write (see can_post)."""
+    return can_post(user)
+
+
+def can_answer_invitation(user: AnyUser, authorship) -> bool:
+    """Only the invited person may accept or decline an invitation to co-write a book."""
+    return bool(user.is_authenticated and authorship.user_id == user.pk and not authorship.accepted)

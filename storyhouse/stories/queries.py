@@ -1,13 +1,13 @@
 """Reading selectors: the books and tags that pages show."""
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from storyhouse.accounts.models import User
 
 from . import access
 from .access import AnyUser
-from .models import Part, PartState, Story, Tag, TagType
+from .models import Authorship, Part, PartState, Story, Tag, TagType
 
 # The order tag groups appear in on a book page; warnings come first so no one misses them.
 TAG_GROUPS = [
@@ -24,9 +24,18 @@ TAG_GROUPS = [
 def with_card_data(stories: QuerySet[Story]) -> QuerySet[Story]:
     """What a story card shows, fetched in a fixed number of queries whatever the list length."""
     return stories.select_related("rating").prefetch_related(
-        Prefetch("authors", queryset=User.objects.order_by("authorship__position")),
+        Prefetch(
+            "authorship_set",
+            queryset=Authorship.objects.filter(accepted=True).select_related("user"),
+            to_attr="accepted_authorships",  # what Story.byline_authors reads
+        ),
         Prefetch("tags", queryset=Tag.objects.order_by("type", "name")),
     )
+
+
+def byline(story: Story) -> list[User]:
+    """A book's authors as its byline names them: accepted authors, in order."""
+    return story.byline_authors
 
 
 def stories_new(user: AnyUser, limit: int = 12) -> list[Story]:
@@ -60,7 +69,7 @@ def stories_with_tags(user: AnyUser, tag_ids: list[int]) -> QuerySet[Story]:
 
 
 def stories_by_author(user: AnyUser, author: User) -> QuerySet[Story]:
-    return access.listed_stories(user).filter(authorship__user=author)
+    return access.listed_stories(user).filter(authorship__user=author, authorship__accepted=True)
 
 
 def tags_grouped(tags: list[Tag]) -> list[tuple[str, str, list[Tag]]]:
@@ -73,3 +82,33 @@ def tags_grouped(tags: list[Tag]) -> list[tuple[str, str, list[Tag]]]:
         if members:
             groups.append((tag_type, heading, members))
     return groups
+
+
+# The writer's desk
+
+
+def desk_books(user: User) -> QuerySet[Story]:
+    """The books a writer writes, newest first, with what the desk shows of each: parts by
+    state and the words of all of them, drafts included."""
+    return (
+        access.authored_stories(user)
+        .select_related("rating")
+        .annotate(
+            parts_total=Count("parts", distinct=True),
+            drafts_total=Count("parts", filter=Q(parts__state=PartState.DRAFT), distinct=True),
+            scheduled_total=Count(
+                "parts", filter=Q(parts__state=PartState.SCHEDULED), distinct=True
+            ),
+            words_total=Sum("parts__word_count"),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def desk_invitations(user: User) -> QuerySet[Authorship]:
+    """Invitations to co-write that this person has not answered yet."""
+    return (
+        Authorship.objects.filter(user=user, accepted=False)
+        .select_related("story", "invited_by")
+        .order_by("-invited_at", "-id")
+    )

@@ -1,10 +1,15 @@
 """Reading pages: home, book, part, tag and author. Parse, ask the selectors, render."""
 
-from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from pathlib import Path
 
-from storyhouse.engagement.services import read_record
+from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils._os import safe_join
+
+from storyhouse.engagement.services import progress_record, read_record
 
 from . import access, queries
 from .models import Part, Story, Tag, TagSlug
@@ -36,10 +41,11 @@ def story_detail(request: HttpRequest, story_id: int, slug: str) -> HttpResponse
         "stories/story.html",
         {
             "story": story,
-            "authors": list(story.authors.order_by("authorship__position")),
+            "authors": queries.byline(story),
             "tag_groups": queries.tags_grouped(tags),
             "parts": parts,
             "first_part": parts[0] if parts else None,
+            "can_edit": access.can_edit_story(request.user, story),
         },
     )
 
@@ -55,6 +61,11 @@ def part_detail(
     story = part.story
     if story_slug != story.slug or slug != part.slug:
         return redirect(part, permanent=True)
+    # A part carrying a tag this reader hides asks first (accounts/hidden_warning.html).
+    hidden = access.hidden_tags_on_part(request.user, part)
+    if hidden and request.GET.get("show") != "hidden":
+        context = {"story": story, "part": part, "hidden": hidden}
+        return render(request, "accounts/hidden_warning.html", context)
     siblings = list(access.readable_parts(request.user, story).only("id", "title", "slug", "story"))
     index = next(i for i, sibling in enumerate(siblings) if sibling.pk == part.pk)
     response = render(
@@ -63,7 +74,7 @@ def part_detail(
         {
             "story": story,
             "part": part,
-            "authors": list(story.authors.order_by("authorship__position")),
+            "authors": queries.byline(story),
             "tag_groups": queries.tags_grouped(list(part.tags.all())),
             "previous_part": siblings[index - 1] if index > 0 else None,
             "next_part": siblings[index + 1] if index + 1 < len(siblings) else None,
@@ -73,6 +84,8 @@ def part_detail(
     )
     # Counted after rendering: the page shows the counts as they were before this visit.
     read_record(part=part, request=request)
+    if request.method == "GET":  # reading progress: this reader reached this part
+        progress_record(user=request.user, part=part)
     return response
 
 
@@ -98,3 +111,32 @@ def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "page": page,
         },
     )
+
+
+# Uploaded files (covers) in development and small installs; see the README for nginx.
+MEDIA_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+}
+
+
+def media_file(request: HttpRequest, path: str) -> FileResponse:
+    """An image under MEDIA_ROOT, with a content type fixed by its extension (never guessed
+    from its bytes), so nothing stored there can be served as a page."""
+    content_type = MEDIA_TYPES.get(Path(path).suffix.lower())
+    if content_type is None:
+        raise Http404
+    try:
+        full = Path(safe_join(settings.MEDIA_ROOT, path))
+    except SuspiciousFileOperation as error:
+        raise Http404 from error
+    if not full.is_file():
+        raise Http404
+    response = FileResponse(full.open("rb"), content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    # Names are random and never reused: a cover that changes gets a new name.
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
