@@ -12,6 +12,8 @@ class AuthorshipInline(admin.TabularInline):
     model = Authorship
     extra = 0
     autocomplete_fields = ["user"]
+    fields = ["user", "position", "accepted", "invited_by", "invited_at", "accepted_at"]
+    readonly_fields = ["invited_by", "invited_at", "accepted_at"]
 
 
 class PartInline(admin.TabularInline):
@@ -84,7 +86,7 @@ class StoryAdmin(admin.ModelAdmin):
 class PartRevisionInline(admin.TabularInline):
     model = PartRevision
     extra = 0
-    fields = ["created_at", "edited_by", "title", "word_count"]
+    fields = ["created_at", "updated_at", "kind", "edited_by", "title", "word_count"]
     readonly_fields = fields
     can_delete = False
 

@@ -60,7 +60,11 @@ def _part_matches(part: Part, data: PartData, tags: list[Tag]) -> bool:
 @transaction.atomic
 def book_import(data: BookData, *, author: User) -> list[PartResult]:
     story = (
-        Story.objects.filter(authorship__user=author, title=" ".join(data.title.split()))
+        Story.objects.filter(
+            authorship__user=author,
+            authorship__accepted=True,  # never a book they are only invited to
+            title=" ".join(data.title.split()),
+        )
         .order_by("id")
         .first()
     )

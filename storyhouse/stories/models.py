@@ -171,8 +171,16 @@ class Story(Counts):
     title = models.CharField(_("title"), max_length=200)
     slug = models.CharField(_("slug"), max_length=200, editable=False)
     description = models.TextField(_("description"), blank=True)
+    description_source = models.TextField(
+        _("description as written"),
+        blank=True,
+        help_text=_("The Markdown the writer typed, shown again when they edit the book."),
+    )
     authors = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, through="Authorship", related_name="stories"
+        settings.AUTH_USER_MODEL,
+        through="Authorship",
+        through_fields=("story", "user"),
+        related_name="stories",
     )
     language = models.CharField(
         _("language"),
@@ -197,6 +205,20 @@ class Story(Counts):
     )
     hidden_reason = models.TextField(_("why it is hidden"), blank=True)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="stories")
+    cover = models.CharField(
+        _("cover"),
+        max_length=40,
+        blank=True,
+        editable=False,
+        help_text=_("The random name of the cover's image files under MEDIA_ROOT/covers/."),
+    )
+    cover_uploaded = models.BooleanField(_("cover uploaded by a writer"), default=False)
+    cover_made_for = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text=_("For a generated cover: a digest of the title and authors it shows."),
+    )
     parts_count = models.PositiveIntegerField(_("published parts"), default=0, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True, editable=False)
@@ -222,11 +244,52 @@ class Story(Counts):
     def get_absolute_url(self) -> str:
         return reverse("story", kwargs={"story_id": self.pk, "slug": self.slug})
 
+    @property
+    def byline_authors(self) -> list:
+        """The accepted authors in byline order; invitees who have not accepted are left out.
+
+        Lists fetch them for every card at once (`queries.with_card_data`)."""
+        prefetched = getattr(self, "accepted_authorships", None)
+        if prefetched is None:
+            prefetched = self.authorship_set.filter(accepted=True).select_related("user")
+        return [authorship.user for authorship in prefetched]
+
+    def cover_url(self, size: str) -> str:
+        """The address of one size of the cover ("page", "thumb" or "ebook"), or ""."""
+        if not self.cover:
+            return ""
+        return f"{settings.MEDIA_URL}covers/{self.cover}-{size}.jpg"
+
+    @property
+    def cover_page_url(self) -> str:
+        return self.cover_url("page")
+
+    @property
+    def cover_thumb_url(self) -> str:
+        return self.cover_url("thumb")
+
 
 class Authorship(models.Model):
+    """A writer of a book. An invited co-author is one only once they accept."""
+
     story = models.ForeignKey(Story, on_delete=models.CASCADE)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     position = models.PositiveSmallIntegerField(default=0)
+    accepted = models.BooleanField(
+        _("accepted"),
+        default=True,
+        help_text=_("An invitation not yet accepted: no byline, no desk, no drafts."),
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invited by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    invited_at = models.DateTimeField(_("invited"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
 
     class Meta:
         ordering = ["position", "id"]
@@ -240,7 +303,13 @@ class Authorship(models.Model):
 
 class PartState(models.TextChoices):
     DRAFT = "draft", _("Draft")
+    SCHEDULED = "scheduled", _("Scheduled")
     PUBLISHED = "published", _("Published")
+
+
+class BodyFormat(models.TextChoices):
+    MARKDOWN = "markdown", _("Markdown")
+    HTML = "html", _("Rich text (HTML)")
 
 
 class Part(Counts):
@@ -263,16 +332,42 @@ class Part(Counts):
         related_name="parts",
         help_text=_("The part's own tropes and warnings, as books of one-shots need."),
     )
+    body_format = models.CharField(
+        _("body written in"), max_length=10, choices=BodyFormat.choices, default=BodyFormat.HTML
+    )
+    sources = models.JSONField(
+        _("as written"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "What the writer typed in Markdown, by field (description, notes_before, "
+            "notes_after, body), shown again when they edit; readers get the HTML fields."
+        ),
+    )
     state = models.CharField(
         _("state"), max_length=10, choices=PartState.choices, default=PartState.DRAFT
     )
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    publish_at = models.DateTimeField(
+        _("publish at"), null=True, blank=True, help_text=_("When a scheduled part comes out.")
+    )
+    awaiting_announcement = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text=_(
+            "Published for the first time, and readers not yet told (part_published): they "
+            "are told once the book is shared with them."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["position", "id"]
-        indexes = [models.Index(fields=["story", "state", "position"], name="part_in_story")]
+        indexes = [
+            models.Index(fields=["story", "state", "position"], name="part_in_story"),
+            models.Index(fields=["state", "publish_at"], name="part_scheduled"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -292,21 +387,40 @@ class Part(Counts):
     def is_published(self) -> bool:
         return self.state == PartState.PUBLISHED
 
+    @property
+    def is_scheduled(self) -> bool:
+        return self.state == PartState.SCHEDULED
+
 
 class PartRevision(models.Model):
-    """The text of a part as it was after one save; the history writers restore from."""
+    """The text of a part as it was after one save; the history writers restore from.
+
+    Autosaves of a few minutes' typing share one revision, so history stays readable. An
+    autosave of a published part is kept here only, not shown to readers, until it is saved.
+    """
+
+    class Kind(models.TextChoices):
+        SAVE = "save", _("Saved")
+        AUTOSAVE = "autosave", _("Autosaved")
+        RESTORE = "restore", _("Restored")
 
     part = models.ForeignKey(Part, on_delete=models.CASCADE, related_name="revisions")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SAVE)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     notes_before = models.TextField(blank=True)
     notes_after = models.TextField(blank=True)
     body = models.TextField(blank=True)
+    body_format = models.CharField(
+        max_length=10, choices=BodyFormat.choices, default=BodyFormat.HTML
+    )
+    sources = models.JSONField(default=dict, blank=True)
     word_count = models.PositiveIntegerField(default=0)
     edited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

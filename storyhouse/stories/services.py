@@ -4,20 +4,27 @@ Each function cleans what people typed, keeps cached counts and slugs right and
 records the change in the change log, so nothing that writes can forget one of them.
 """
 
+import logging
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Min, Q, Sum
+from django.db.models import Case, F, Max, Min, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from storyhouse.accounts.models import User
 
-from .archive_tags import NOT_RATED, WARNING_SYNONYMS
-from .html import clean_body, clean_html, html_to_text
+from . import covers
+from .archive_tags import ARCHIVE_WARNINGS, NOT_RATED, WARNING_SYNONYMS
+from .html import clean_body, clean_html, html_to_text, markdown_to_html
 from .models import (
     Authorship,
+    BodyFormat,
     Change,
     Part,
     PartRevision,
@@ -29,9 +36,14 @@ from .models import (
     TagType,
     Visibility,
 )
+from .signals import coauthor_invited, part_published
 from .text import count_words, slugify
 
+log = logging.getLogger(__name__)
+
 PART_TEXT_FIELDS = ("title", "description", "notes_before", "notes_after", "body")
+# Visibilities that put a book before readers (hidden and draft books are their authors' only).
+SHARED = (Visibility.PUBLIC, Visibility.MEMBERS)
 
 
 def change_record(*, kind: str, object_id: int, story_id: int | None = None) -> None:
@@ -150,12 +162,19 @@ def story_save(
     story.full_clean(exclude=["authors", "tags"])
     story.save()
     if authors is not None:
+        now = timezone.now()
         for position, user in enumerate(authors):
+            # Named as an author here, so an author now, even if an invitation was pending.
             Authorship.objects.update_or_create(
-                story=story, user=user, defaults={"position": position}
+                story=story,
+                user=user,
+                defaults={"position": position, "accepted": True},
+                create_defaults={"position": position, "accepted": True, "accepted_at": now},
             )
     if tags is not None:
         story.tags.set(tags)
+    if story.cover and not story.cover_uploaded:
+        story_cover_refresh(story)  # a generated cover shows the title: redraw it if it changed
     return story_refresh(story)
 
 
@@ -188,48 +207,98 @@ def story_refresh(story: Story) -> Story:
     story.updated_at = totals["last"]
     story.save()
     change_record(kind=Change.Kind.STORY, object_id=story.pk, story_id=story.pk)
+    if story.visibility in SHARED and published.filter(awaiting_announcement=True).exists():
+        transaction.on_commit(lambda: parts_announce(story_id=story.pk))
     return story
 
 
 @transaction.atomic
 def story_delete(story: Story) -> None:
     story_id = story.pk
+    cover = story.cover
     story.delete()
     change_record(kind=Change.Kind.STORY, object_id=story_id, story_id=story_id)
+    transaction.on_commit(lambda: covers.cover_files_delete(cover))
 
 
 # Parts
 
 
-def part_revision(part: Part, *, edited_by: User | None) -> PartRevision:
+def part_revision(
+    part: Part, *, edited_by: User | None, kind: str = PartRevision.Kind.SAVE
+) -> PartRevision:
     """A snapshot of the part's text as it is now (not yet saved)."""
     return PartRevision(
         part=part,
+        kind=kind,
         title=part.title,
         description=part.description,
         notes_before=part.notes_before,
         notes_after=part.notes_after,
         body=part.body,
+        body_format=part.body_format,
+        sources=dict(part.sources or {}),
         word_count=part.word_count,
         edited_by=edited_by,
     )
 
 
-@transaction.atomic
-def part_save(
-    part: Part, *, tags: Iterable[Tag] | None = None, edited_by: User | None = None
-) -> Part:
-    """Create or update a part: clean its HTML, anchor its paragraphs, keep a revision."""
-    previous = Part.objects.filter(pk=part.pk).first() if part.pk else None
+def _part_clean_text(part: Part, previous_body: str) -> None:
     part.title = " ".join(part.title.split())
     part.slug = slugify(part.title)
     part.description = clean_html(part.description)
     part.notes_before = clean_html(part.notes_before)
     part.notes_after = clean_html(part.notes_after)
-    part.body = clean_body(part.body, previous.body if previous else "")
+    part.body = clean_body(part.body, previous_body)
     part.word_count = count_words(html_to_text(part.body))
+
+
+# Autosaves within this long of the autosave revision they would follow are merged into it,
+# so a long evening of writing leaves a readable history rather than thousands of entries.
+AUTOSAVE_MERGE_WINDOW = timedelta(minutes=5)
+
+
+def _revision_keep(part: Part, *, edited_by: User | None, kind: str) -> PartRevision:
+    """Record the part's text: a new revision, or for an autosave shortly after another
+    autosave by the same person, that revision brought up to date."""
+    if kind == PartRevision.Kind.AUTOSAVE:
+        latest = part.revisions.order_by("-id").first()
+        if (
+            latest is not None
+            and latest.kind == PartRevision.Kind.AUTOSAVE
+            and latest.edited_by_id == (edited_by.pk if edited_by else None)
+            and timezone.now() - latest.created_at < AUTOSAVE_MERGE_WINDOW
+        ):
+            merged = part_revision(part, edited_by=edited_by, kind=kind)
+            merged.pk, merged.created_at = latest.pk, latest.created_at
+            merged.save()
+            return merged
+    revision = part_revision(part, edited_by=edited_by, kind=kind)
+    revision.save()
+    return revision
+
+
+@transaction.atomic
+def part_save(
+    part: Part,
+    *,
+    tags: Iterable[Tag] | None = None,
+    edited_by: User | None = None,
+    revision_kind: str = PartRevision.Kind.SAVE,
+) -> Part:
+    """Create or update a part: clean its HTML, anchor its paragraphs, keep a revision.
+
+    The first time a part is published it is marked for announcement: readers are told
+    (`signals.part_published`) once the transaction commits and the book is shared."""
+    previous = Part.objects.filter(pk=part.pk).first() if part.pk else None
+    _part_clean_text(part, previous.body if previous else "")
     if part.state == PartState.PUBLISHED and part.published_at is None:
         part.published_at = timezone.now()
+        part.awaiting_announcement = True
+    if part.state != PartState.SCHEDULED:
+        part.publish_at = None
+    elif part.publish_at is None:
+        raise ValidationError({"publish_at": _("A scheduled part needs a time to come out.")})
     if previous is None and not part.position:
         last = part.story.parts.aggregate(last=Max("position"))["last"]
         part.position = (last or 0) + 1
@@ -242,7 +311,7 @@ def part_save(
         getattr(previous, field) != getattr(part, field) for field in PART_TEXT_FIELDS
     )
     if text_changed:
-        part_revision(part, edited_by=edited_by).save()
+        _revision_keep(part, edited_by=edited_by, kind=revision_kind)
     change_record(kind=Change.Kind.PART, object_id=part.pk, story_id=part.story_id)
     story_refresh(part.story)
     return part
@@ -255,6 +324,452 @@ def part_delete(part: Part) -> None:
     part.delete()
     change_record(kind=Change.Kind.PART, object_id=part_id, story_id=story.pk)
     story_refresh(story)
+
+
+# Telling readers about new parts
+
+
+def parts_announce(*, story_id: int) -> list[Part]:
+    """Send `part_published` for the book's newly published parts, each exactly once.
+
+    Runs after the publishing transaction commits, when the book is shared with readers. A
+    conditional update claims each part first, so when two processes (two workers, or a
+    worker and a writer) get here at once, only one of them sends."""
+    announced = []
+    waiting = Part.objects.filter(
+        story_id=story_id,
+        state=PartState.PUBLISHED,
+        awaiting_announcement=True,
+        story__visibility__in=SHARED,
+    ).select_related("story")
+    for part in waiting.order_by("position", "id"):
+        claimed = Part.objects.filter(pk=part.pk, awaiting_announcement=True).update(
+            awaiting_announcement=False
+        )
+        if not claimed:
+            continue
+        part.awaiting_announcement = False
+        for receiver, result in part_published.send_robust(sender=Part, part=part):
+            if isinstance(result, Exception):
+                log.error("part_published: %r failed", receiver, exc_info=result)
+        announced.append(part)
+    return announced
+
+
+def parts_due(*, now: datetime | None = None, limit: int = 200) -> list[int]:
+    """The scheduled parts whose time has come, soonest first."""
+    return list(
+        Part.objects.filter(state=PartState.SCHEDULED, publish_at__lte=now or timezone.now())
+        .order_by("publish_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+@transaction.atomic
+def part_publish_scheduled(part_id: int, *, now: datetime | None = None) -> bool:
+    """Publish one scheduled part if it is still waiting and its time has come.
+
+    The part is claimed with a conditional update (scheduled -> published): when several
+    workers try at the same moment, exactly one of them gets True, and only its commit
+    announces the part."""
+    claimed = Part.objects.filter(
+        pk=part_id, state=PartState.SCHEDULED, publish_at__lte=now or timezone.now()
+    ).update(
+        state=PartState.PUBLISHED,
+        # The first publication is announced; a part brought back keeps its first date.
+        awaiting_announcement=Case(
+            When(published_at__isnull=True, then=Value(True)),
+            default=F("awaiting_announcement"),
+        ),
+        published_at=Coalesce(F("published_at"), F("publish_at")),
+        publish_at=None,
+    )
+    if not claimed:
+        return False
+    part = Part.objects.select_related("story").get(pk=part_id)
+    change_record(kind=Change.Kind.PART, object_id=part_id, story_id=part.story_id)
+    story_refresh(part.story)
+    return True
+
+
+def parts_publish_due(*, now: datetime | None = None, limit: int = 200) -> list[int]:
+    """Publish the scheduled parts whose time has come; returns the ids this call published,
+    each in its own transaction, so one bad part does not hold back the others."""
+    now = now or timezone.now()
+    return [pk for pk in parts_due(now=now, limit=limit) if part_publish_scheduled(pk, now=now)]
+
+
+# Books at the desk
+
+CHOSE_NOT_TO_WARN, NO_WARNINGS_APPLY = ARCHIVE_WARNINGS[0], ARCHIVE_WARNINGS[1]
+
+
+def tags_from_names(names: Iterable[str], *, type: str) -> list[Tag]:
+    """Tags for names a writer typed: the existing tag of that name, whatever its type, or a
+    new free tag of this type (a warning phrase that means an archive warning becomes its
+    synonym)."""
+    tags = []
+    for name in names:
+        name = " ".join(name.split())
+        if not name:
+            continue
+        if type == TagType.WARNING:
+            tags.append(warning_tag(name))
+        else:
+            tags.append(tag_get_or_create(name, type=type))
+    return list(dict.fromkeys(tags))
+
+
+def archive_warnings_check(tags: Iterable[Tag]) -> None:
+    """A book carries at least one archive warning, and "Creator Chose Not To Use Archive
+    Warnings" or "No Archive Warnings Apply" only on their own. Free warnings that are
+    synonyms of an archive warning count as it."""
+    chosen = {
+        tag.filter_tag.name
+        for tag in tags
+        if tag.filter_tag.archive_defined and tag.filter_tag.type == TagType.WARNING
+    }
+    if not chosen:
+        raise ValidationError(
+            _(
+                "Choose at least one archive warning, or “Creator Chose Not To Use Archive "
+                "Warnings”."
+            ),
+            code="warnings_missing",
+        )
+    for alone in (CHOSE_NOT_TO_WARN, NO_WARNINGS_APPLY):
+        if alone in chosen and len(chosen) > 1:
+            raise ValidationError(
+                _("“%(alone)s” cannot be combined with other archive warnings.") % {"alone": alone},
+                code="warnings_combined",
+            )
+
+
+def story_cover_refresh(story: Story) -> Story:
+    """Draw a typographic cover for a book without an uploaded one, when it has none yet or
+    its title or authors changed since it was drawn."""
+    if story.cover and story.cover_uploaded:
+        return story
+    names = [author.name for author in story.byline_authors]
+    signature = covers.cover_signature(story.title, names)
+    if story.cover and story.cover_made_for == signature and covers.cover_exists(story):
+        return story
+    old = story.cover
+    story.cover = covers.cover_store(covers.cover_generated(story.title, names))
+    story.cover_uploaded = False
+    story.cover_made_for = signature
+    story.save(update_fields=["cover", "cover_uploaded", "cover_made_for"])
+    change_record(kind=Change.Kind.STORY, object_id=story.pk, story_id=story.pk)
+    if old:
+        transaction.on_commit(lambda: covers.cover_files_delete(old))
+    return story
+
+
+def stories_without_covers_draw(*, limit: int = 10) -> int:
+    """Draw covers for books that have none yet (imported or loaded in bulk); returns how many."""
+    drawn = 0
+    for story in Story.objects.filter(cover="").order_by("id")[:limit]:
+        with transaction.atomic():
+            story_cover_refresh(story)
+        drawn += 1
+    return drawn
+
+
+def story_covers_refresh_for(user: User) -> None:
+    """Redraw the generated covers that show this person's name (after they change it)."""
+    stories = Story.objects.filter(
+        authorship__user=user, authorship__accepted=True, cover_uploaded=False
+    ).exclude(cover="")
+    for story in stories:
+        with transaction.atomic():
+            story_cover_refresh(story)
+
+
+@transaction.atomic
+def story_edit(
+    story: Story,
+    *,
+    editor: User,
+    description_source: str,
+    tags: dict[str, Iterable[Tag | str]],
+    cover: covers.CoverImages | None = None,
+    cover_remove: bool = False,
+) -> Story:
+    """Create or update a book from the writer's desk.
+
+    The description is Markdown (kept, to edit again) rendered to cleaned HTML. `tags` maps
+    each tag type the writer edited to tags or typed names; tags of other types stay. A new
+    book's writer becomes its first author. Only moderators hide books or bring them back.
+    A book without an uploaded cover gets a generated one."""
+    creating = story.pk is None
+    if creating:
+        if story.visibility == Visibility.HIDDEN:
+            raise ValidationError({"visibility": _("Only moderators can hide a book.")})
+    else:
+        stored = Story.objects.get(pk=story.pk)
+        if stored.visibility == Visibility.HIDDEN:
+            story.visibility, story.hidden_reason = stored.visibility, stored.hidden_reason
+        elif story.visibility == Visibility.HIDDEN:
+            raise ValidationError({"visibility": _("Only moderators can hide a book.")})
+    story.description_source = description_source
+    story.description = markdown_to_html(description_source)
+
+    chosen: list[Tag] = []
+    for tag_type, items in tags.items():
+        items = list(items)
+        chosen += [item for item in items if isinstance(item, Tag)]
+        chosen += tags_from_names([item for item in items if isinstance(item, str)], type=tag_type)
+    kept = [] if creating else [tag for tag in story.tags.all() if tag.type not in tags]
+    all_tags = list(dict.fromkeys(kept + chosen))
+    archive_warnings_check(all_tags)
+    story_save(story, authors=[editor] if creating else None, tags=all_tags)
+
+    old = story.cover
+    if cover is not None:
+        story.cover = covers.cover_store(cover)
+        story.cover_uploaded = True
+        story.cover_made_for = ""
+        story.save(update_fields=["cover", "cover_uploaded", "cover_made_for"])
+        change_record(kind=Change.Kind.STORY, object_id=story.pk, story_id=story.pk)
+    elif cover_remove and story.cover_uploaded:
+        story.cover_uploaded = False
+        story.cover_made_for = ""
+    story_cover_refresh(story)
+    if old and old != story.cover:
+        transaction.on_commit(lambda: covers.cover_files_delete(old))
+    return story
+
+
+# Parts at the desk
+
+
+@dataclass
+class PartText:
+    """A part as the writer typed it: Markdown for the description and notes, and the body in
+    Markdown or HTML (rich text)."""
+
+    title: str
+    description: str = ""
+    notes_before: str = ""
+    notes_after: str = ""
+    body: str = ""
+    body_format: str = BodyFormat.MARKDOWN
+
+
+MARKDOWN_FIELDS = ("description", "notes_before", "notes_after")
+_ANCHOR_ATTRIBUTE = re.compile(r' id="p-[0-9a-f]+"')
+
+
+def _same_html(a: str, b: str) -> bool:
+    return _ANCHOR_ATTRIBUTE.sub("", a) == _ANCHOR_ATTRIBUTE.sub("", b)
+
+
+def part_text(part: Part | PartRevision) -> PartText:
+    """What the editor shows: the Markdown the writer typed where it still makes the stored
+    HTML, else the HTML itself (imported text, or an edit made elsewhere); Markdown passes
+    HTML through, so saving it again changes nothing."""
+    sources = part.sources or {}
+    fields = {}
+    for field in MARKDOWN_FIELDS:
+        stored, source = getattr(part, field), sources.get(field)
+        fresh = source is not None and _same_html(markdown_to_html(source), stored)
+        fields[field] = source if fresh else stored
+    body_format, body = part.body_format, part.body
+    source = sources.get("body")
+    if body_format == BodyFormat.MARKDOWN:
+        if source is not None and _same_html(markdown_to_html(source), part.body):
+            body = source
+        elif part.body:
+            body_format = BodyFormat.HTML
+    return PartText(title=part.title, body=body, body_format=body_format, **fields)
+
+
+def _part_text_apply(part: Part, text: PartText) -> None:
+    part.title = text.title
+    part.body_format = text.body_format
+    sources = {}
+    for field in MARKDOWN_FIELDS:
+        source = getattr(text, field)
+        setattr(part, field, markdown_to_html(source))
+        if source:
+            sources[field] = source
+    if text.body_format == BodyFormat.MARKDOWN:
+        part.body = markdown_to_html(text.body)
+        if text.body:
+            sources["body"] = text.body
+    else:
+        part.body = text.body
+    part.sources = sources
+
+
+def _part_tags(part: Part, tags: dict[str, Iterable[Tag | str]]) -> list[Tag]:
+    chosen: list[Tag] = []
+    for tag_type, items in tags.items():
+        items = list(items)
+        chosen += [item for item in items if isinstance(item, Tag)]
+        chosen += tags_from_names([item for item in items if isinstance(item, str)], type=tag_type)
+    kept = [tag for tag in part.tags.all() if tag.type not in tags] if part.pk else []
+    return list(dict.fromkeys(kept + chosen))
+
+
+@transaction.atomic
+def part_write(
+    part: Part,
+    *,
+    editor: User,
+    text: PartText,
+    tags: dict[str, Iterable[Tag | str]] | None = None,
+    state: str | None = None,
+    publish_at: datetime | None = None,
+    revision_kind: str = PartRevision.Kind.SAVE,
+) -> Part:
+    """Save a part from the desk: the writer's text (kept as typed, rendered and cleaned),
+    its own tags by type (names become tags), and optionally its state: draft, published
+    now, or scheduled for `publish_at`."""
+    _part_text_apply(part, text)
+    if state is not None:
+        part.state = state
+        part.publish_at = publish_at if state == PartState.SCHEDULED else None
+    chosen = _part_tags(part, tags) if tags is not None else None
+    return part_save(part, tags=chosen, edited_by=editor, revision_kind=revision_kind)
+
+
+def part_pending_changes(part: Part) -> PartRevision | None:
+    """Autosaved changes to a published part that readers do not see yet, if any."""
+    if not part.is_published:
+        return None
+    latest = part.revisions.order_by("-id").first()
+    if latest is None or latest.kind != PartRevision.Kind.AUTOSAVE:
+        return None
+    return None if _same_text(latest, part) else latest
+
+
+def _same_text(a: Part | PartRevision, b: Part | PartRevision) -> bool:
+    return all(getattr(a, field) == getattr(b, field) for field in PART_TEXT_FIELDS) and (
+        a.body_format == b.body_format and (a.sources or {}) == (b.sources or {})
+    )
+
+
+@transaction.atomic
+def part_autosave(part: Part, *, editor: User, text: PartText) -> PartRevision | None:
+    """Keep what the writer has typed so far, without publishing anything.
+
+    A draft or scheduled part takes the text at once. A published part stays as readers
+    know it: the text waits in an autosave revision until the writer saves it. Autosaves a
+    few minutes apart share one revision. Tags are left for the writer's own Save, so
+    half-typed names never become tags. Returns the revision written, or None when nothing
+    changed."""
+    stored = Part.objects.select_related("story").get(pk=part.pk)
+    typed = Part.objects.get(pk=part.pk)
+    _part_text_apply(typed, text)
+    _part_clean_text(typed, stored.body)
+    if _same_text(typed, part_pending_changes(stored) or stored):
+        return None
+    if not stored.is_published:
+        _part_text_apply(stored, text)
+        part_save(stored, edited_by=editor, revision_kind=PartRevision.Kind.AUTOSAVE)
+        return stored.revisions.order_by("-id").first()
+    return _revision_keep(typed, edited_by=editor, kind=PartRevision.Kind.AUTOSAVE)
+
+
+@transaction.atomic
+def part_pending_discard(part: Part) -> None:
+    """Drop autosaved changes to a published part that the writer does not want."""
+    pending = part_pending_changes(part)
+    if pending is not None:
+        pending.delete()
+
+
+@transaction.atomic
+def revision_restore(revision: PartRevision, *, editor: User) -> Part:
+    """Bring a part's text back to a revision; the restore is itself a new revision."""
+    part = Part.objects.select_related("story").get(pk=revision.part_id)
+    for field in PART_TEXT_FIELDS:
+        setattr(part, field, getattr(revision, field))
+    part.body_format = revision.body_format
+    part.sources = dict(revision.sources or {})
+    return part_save(part, edited_by=editor, revision_kind=PartRevision.Kind.RESTORE)
+
+
+@transaction.atomic
+def part_move(part: Part, *, by: int) -> Part:
+    """Move a part up (by=-1) or down (by=1) in its book's order; positions become 1..n."""
+    parts = list(
+        Part.objects.select_for_update().filter(story_id=part.story_id).order_by("position", "id")
+    )
+    index = next(i for i, other in enumerate(parts) if other.pk == part.pk)
+    target = index + by
+    if 0 <= target < len(parts):
+        parts[index], parts[target] = parts[target], parts[index]
+    for position, other in enumerate(parts, start=1):
+        if other.position != position:
+            Part.objects.filter(pk=other.pk).update(position=position)
+            change_record(kind=Change.Kind.PART, object_id=other.pk, story_id=part.story_id)
+        if other.pk == part.pk:
+            part.position = position
+    change_record(kind=Change.Kind.STORY, object_id=part.story_id, story_id=part.story_id)
+    return part
+
+
+# Co-authors
+
+
+@transaction.atomic
+def coauthor_invite(story: Story, *, invitee: User, invited_by: User) -> Authorship:
+    """Invite an account to write a book; they become an author only once they accept."""
+    existing = Authorship.objects.filter(story=story, user=invitee).first()
+    if existing is not None:
+        if existing.accepted:
+            message = _("%(name)s already writes this book.") % {"name": invitee.name}
+        else:
+            message = _("%(name)s is already invited.") % {"name": invitee.name}
+        raise ValidationError(message, code="already")
+    if not invitee.is_active:
+        raise ValidationError(_("There is no account with that username."), code="unknown")
+    last = Authorship.objects.filter(story=story).aggregate(last=Max("position"))["last"]
+    invitation = Authorship.objects.create(
+        story=story,
+        user=invitee,
+        accepted=False,
+        invited_by=invited_by,
+        invited_at=timezone.now(),
+        position=(last or 0) + 1,
+    )
+    transaction.on_commit(
+        lambda: coauthor_invited.send_robust(sender=Authorship, authorship=invitation)
+    )
+    return invitation
+
+
+@transaction.atomic
+def coauthor_accept(invitation: Authorship) -> Authorship:
+    """The invitee accepts: on the byline and the desk from now on, an author in every way."""
+    invitation.accepted = True
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted", "accepted_at"])
+    story = Story.objects.get(pk=invitation.story_id)
+    change_record(kind=Change.Kind.STORY, object_id=story.pk, story_id=story.pk)
+    story_cover_refresh(story)
+    return invitation
+
+
+@transaction.atomic
+def coauthor_remove(authorship: Authorship) -> None:
+    """Decline or withdraw an invitation, or leave a book; a book keeps at least one author."""
+    if authorship.accepted:
+        others = Authorship.objects.filter(story_id=authorship.story_id, accepted=True).exclude(
+            pk=authorship.pk
+        )
+        if not others.exists():
+            raise ValidationError(
+                _("A book needs an author: invite someone to take it over first."), code="last"
+            )
+    story_id = authorship.story_id
+    authorship.delete()
+    change_record(kind=Change.Kind.STORY, object_id=story_id, story_id=story_id)
+    story = Story.objects.filter(pk=story_id).first()
+    if story is not None and story.cover:
+        story_cover_refresh(story)
 
 
 # Series
