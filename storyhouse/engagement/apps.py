@@ -5,3 +5,6 @@ class EngagementConfig(AppConfig):
     name = "storyhouse.engagement"
     label = "engagement"
     verbose_name = "Engagement"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401 - connects the signal receivers
