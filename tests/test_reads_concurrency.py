@@ -6,6 +6,7 @@ so the first reads really do race each other.
 """
 
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -111,3 +112,32 @@ def test_readers_of_different_parts_of_one_book_add_up_on_the_book(part):
     assert reads_of(part)[1] == READERS
 
 
+def test_reads_counted_while_the_writer_saves_the_book_are_kept(part, monkeypatch):
+    """Saving a book adds up its parts' counts again. Readers counted between that sum and
+    the save must not be overwritten by it: the saver pauses right there while they read."""
+    from storyhouse.stories.services import story_refresh
+
+    readers = [
+        User.objects.create_user(f"reader{n}", f"reader{n}@example.org", "pw-123456789")
+        for n in range(READERS)
+    ]
+    summed = threading.Event()
+    save = Story.save
+
+    def slow_save(story, *args, **kwargs):
+        if threading.current_thread().name == "saver":
+            summed.set()
+            time.sleep(0.5)  # the readers below arrive now
+        return save(story, *args, **kwargs)
+
+    monkeypatch.setattr(Story, "save", slow_save)
+    saver = threading.Thread(
+        target=lambda: (story_refresh(Story.objects.get(pk=part.story_id)), connection.close()),
+        name="saver",
+    )
+    saver.start()
+    assert summed.wait(timeout=10)
+    together([opening(part, user=reader) for reader in readers])
+    saver.join(timeout=30)
+
+    assert reads_of(part) == (READERS, READERS)

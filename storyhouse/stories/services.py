@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Max, Min, Q, Sum, Value, When
+from django.db.models import Case, Count, F, Max, Min, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -141,6 +141,12 @@ def tag_delete(tag: Tag) -> None:
 
 # Books
 
+# What story_refresh computes from a book's parts.
+STORY_CACHED_FIELDS = [
+    "parts_count", "word_count", "reads_count", "votes_count", "comments_count",
+    "imported_reads", "imported_votes", "imported_comments", "published_at", "updated_at",
+]  # fmt: skip
+
 
 def default_rating() -> Tag:
     return Tag.objects.get(name=NOT_RATED, type=TagType.RATING)
@@ -178,10 +184,15 @@ def story_save(
     return story_refresh(story)
 
 
+@transaction.atomic
 def story_refresh(story: Story) -> Story:
     """Recompute what a book caches from its parts, and log the change."""
+    # Lock the book's row before adding up its parts: a read, vote or comment counted in the
+    # meantime then waits and adds itself to the fresh total instead of being overwritten.
+    Story.objects.select_for_update().filter(pk=story.pk).exists()
     published = story.parts.filter(state=PartState.PUBLISHED)
     totals = published.aggregate(
+        parts=Count("id"),
         words=Sum("word_count"),
         reads=Sum("reads_count"),
         votes=Sum("votes_count"),
@@ -192,7 +203,7 @@ def story_refresh(story: Story) -> Story:
         first=Min("published_at"),
         last=Max("published_at"),
     )
-    story.parts_count = published.count()
+    story.parts_count = totals["parts"]
     story.word_count = totals["words"] or 0
     story.reads_count = totals["reads"] or 0
     story.votes_count = totals["votes"] or 0
@@ -205,7 +216,8 @@ def story_refresh(story: Story) -> Story:
     # "Updated" is when the latest part came out, as readers of serials expect; an edit of
     # an old part does not bring the book back to the top.
     story.updated_at = totals["last"]
-    story.save()
+    # Only the cached fields: whatever else the caller holds may be older than the row.
+    story.save(update_fields=STORY_CACHED_FIELDS)
     change_record(kind=Change.Kind.STORY, object_id=story.pk, story_id=story.pk)
     if story.visibility in SHARED and published.filter(awaiting_announcement=True).exists():
         transaction.on_commit(lambda: parts_announce(story_id=story.pk))
