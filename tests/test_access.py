@@ -10,6 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 
 from storyhouse.accounts.models import User
+from storyhouse.engagement.models import ReadingList, ReadingListEntry
 from storyhouse.stories import access, services
 from storyhouse.stories.models import Part, PartState, Story, Tag, TagType, Visibility
 from tests.helpers import BROWSER_AGENT, write_book
@@ -126,11 +127,18 @@ def test_lists_show_only_shared_books(alice, people, person):
     )
     services.part_save(Part(story=empty, title="Soon", body="<p>Soon.</p>"))
 
+    # A reader's public reading list holds them all: the list shows each person only theirs.
+    shelf = ReadingList.objects.create(owner=alice, title="Everything", public=True)
+    for position, story in enumerate(Story.objects.all()):
+        ReadingListEntry.objects.create(reading_list=shelf, story=story, position=position)
+
     expected = {"A public book"} | ({"A members book"} if person != "guest" else set())
     client = people[person]
     assert listed(client, "/") == expected
     assert listed(client, "/tags/major-character-death/") == expected
+    assert listed(client, "/tags/not-rated/") == expected
     assert listed(client, "/authors/alice/") == expected
+    assert listed(client, f"/lists/alice/{shelf.pk}/") == expected
 
 
 def test_a_tag_on_a_draft_part_does_not_list_its_book(alice, people):
