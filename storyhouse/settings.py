@@ -200,6 +200,10 @@ LOGIN_MAX_WAIT = envint("LOGIN_MAX_WAIT", 15 * 60)
 # How many proxies in front of Storyhouse add to X-Forwarded-For: behind one (nginx,
 # Caddy), PROXY_COUNT=1 makes the client address the one that proxy saw.
 PROXY_COUNT = envint("PROXY_COUNT", 0)
+# Mail the site sends on request, per hour: new accounts per client address, and password
+# reset links per email address (four times as many per client address).
+SIGNUPS_PER_HOUR = envint("SIGNUPS_PER_HOUR", 10)
+PASSWORD_RESETS_PER_HOUR = envint("PASSWORD_RESETS_PER_HOUR", 3)
 
 # Readers: votes, comments, library, follows and notifications.
 # The address emails link to (unsubscribe links, notifications): where people reach the site.

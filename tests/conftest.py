@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from storyhouse.accounts.models import User
@@ -12,6 +13,12 @@ SAMPLE = (
     Path(__file__).resolve().parent.parent
     / "storyhouse/demo/wattpad-part-love-doesnt-always-mean-a-happy-ending.txt"
 )
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> None:
+    """Counts kept in the cache (failed logins, sign-ups, reset emails) start from nothing."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -99,6 +99,14 @@ def test_an_author_sees_their_draft_part_marked_as_one_and_listed_on_the_book(al
     assert "Work in progress" not in people["reader"].get(story.get_absolute_url()).content.decode()
 
 
+def test_only_authors_see_the_way_from_a_part_to_its_editor(alice, people):
+    part = book_with_a_draft(alice, Visibility.PUBLIC).parts.get(state=PartState.PUBLISHED)
+    edit = f'href="/desk/parts/{part.pk}/edit/"'
+    for person, client in people.items():
+        page = client.get(part.get_absolute_url()).content.decode()
+        assert (edit in page) == (person == "author"), person
+
+
 def test_the_author_and_staff_see_why_a_book_is_hidden(alice, people):
     story = book_with_a_draft(alice, Visibility.HIDDEN)
     for person in ("author", "staff"):

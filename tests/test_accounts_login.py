@@ -295,3 +295,29 @@ def test_forms_without_a_csrf_token_are_refused(bob, address):
     bob.refresh_from_db()
     assert bob.display_name == ""
     assert User.objects.filter(username="bob").exists()
+
+
+def test_reset_links_to_one_address_stop_after_a_few_an_hour(client, bob, settings):
+    settings.PASSWORD_RESETS_PER_HOUR = 2
+    for _ in range(2):
+        page = client.post("/accounts/password-reset/", {"email": "bob@example.org"}, follow=True)
+        assert "Check your email" in text(page)
+    refused = client.post("/accounts/password-reset/", {"email": "BOB@example.org"})
+    assert refused.status_code == 429
+    assert "try again later" in text(refused)
+    assert len(mail.outbox) == 2
+    # Nor can someone else fill bob's inbox from another address.
+    other = Client(REMOTE_ADDR="192.0.2.7")
+    assert other.post("/accounts/password-reset/", {"email": "bob@example.org"}).status_code == 429
+    assert len(mail.outbox) == 2
+
+
+def test_one_address_cannot_send_reset_links_to_everyone(client, settings):
+    settings.PASSWORD_RESETS_PER_HOUR = 1
+    for n in range(4):
+        User.objects.create_user(f"reader{n}", f"reader{n}@example.org", "pw-123456789")
+        client.post("/accounts/password-reset/", {"email": f"reader{n}@example.org"})
+    User.objects.create_user("reader9", "reader9@example.org", "pw-123456789")
+    refused = client.post("/accounts/password-reset/", {"email": "reader9@example.org"})
+    assert refused.status_code == 429
+    assert len(mail.outbox) == 4

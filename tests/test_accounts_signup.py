@@ -228,3 +228,20 @@ class BrokenMailServer:
 
     def send_messages(self, messages) -> int:
         raise ConnectionRefusedError("no mail server")
+
+
+def test_many_sign_ups_from_one_address_are_paused_for_an_hour(settings):
+    settings.SIGNUPS_PER_HOUR = 3
+    for n in range(3):
+        assert (
+            sign_up(Client(), username=f"carol{n}", email=f"carol{n}@example.org").status_code
+            == 302
+        )
+    refused = sign_up(Client(), username="carol9", email="carol9@example.org")
+    assert refused.status_code == 429
+    assert "Please try again later" in text(refused)
+    assert not User.objects.filter(username="carol9").exists()
+    assert len(mail.outbox) == 3
+    # Another address is not held back by that one.
+    elsewhere = Client(REMOTE_ADDR="192.0.2.7")
+    assert sign_up(elsewhere, username="carol9", email="carol9@example.org").status_code == 302

@@ -286,3 +286,20 @@ def test_imported_books_get_their_cover_from_the_worker(alice, media_root):
     story.refresh_from_db()
     assert (media_root / "covers" / f"{story.cover}-thumb.jpg").exists()
     assert services.stories_without_covers_draw(limit=10) == 0
+
+
+def test_a_new_display_name_is_drawn_on_the_generated_covers(desk, alice):
+    desk.post("/desk/stories/new/", book_form())
+    story = Story.objects.get()
+    desk.post("/accounts/settings/", {"display_name": "Alice Pleasance", "bio": ""})
+    story.refresh_from_db()
+    assert story.cover_made_for == covers.cover_signature("The Lighthouse", ["Alice Pleasance"])
+
+
+def test_a_kept_book_of_a_deleted_account_no_longer_shows_its_name_on_the_cover(desk, alice):
+    from storyhouse.accounts.services import account_delete, orphan_account
+
+    desk.post("/desk/stories/new/", book_form())
+    account_delete(alice, keep_stories=True)
+    story = Story.objects.get()
+    assert story.cover_made_for == covers.cover_signature("The Lighthouse", [orphan_account().name])

@@ -15,7 +15,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from storyhouse.stories.models import Authorship, Change, Series, Tag
-from storyhouse.stories.services import change_record, story_delete
+from storyhouse.stories.services import (
+    change_record,
+    story_cover_refresh,
+    story_covers_refresh_for,
+    story_delete,
+)
 
 from .models import User
 
@@ -143,10 +148,13 @@ def email_mark_verified(user: User) -> User:
 
 def profile_update(user: User, *, display_name: str, bio: str) -> User:
     """Display name and bio, plain text: pages escape them."""
+    before = User.objects.get(pk=user.pk).name  # `user` may be a form's, changed already
     user.display_name = " ".join(display_name.split())
     user.bio = bio.strip().replace("\r\n", "\n")
     user.full_clean(exclude=["password", "email", "username"])
     user.save(update_fields=["display_name", "bio"])
+    if user.name != before:
+        story_covers_refresh_for(user)  # generated covers show the name
     return user
 
 
@@ -225,6 +233,8 @@ def account_delete(user: User, *, keep_stories: bool) -> None:
             story_delete(story)
             continue
         change_record(kind=Change.Kind.STORY, object_id=story.pk, story_id=story.pk)
+        # A generated cover shows the byline: it must not keep the name of someone who left.
+        story_cover_refresh(story)
     if keep_stories:
         Series.objects.filter(owner=user).update(owner=orphan)
     user.delete()

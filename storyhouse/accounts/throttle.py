@@ -72,3 +72,19 @@ def login_failed(address: str, username: str) -> None:
 
 def login_succeeded(address: str, username: str) -> None:
     cache.delete_many(_keys(address, username))
+
+
+def spend(kind: str, value: str, *, limit: int, period: int = 60 * 60) -> bool:
+    """Count one more `kind` (a sign-up, a reset email) for `value` (an address); False once
+    `limit` were counted within `period` seconds. Keeps anyone from using the site to send
+    mail to strangers by the thousand, or from filling it with accounts."""
+    if not value:
+        return True
+    digest = salted_hmac("storyhouse.accounts.throttle", f"{kind}:{value}").hexdigest()
+    key = f"spent:{kind}:{digest[:40]}"
+    cache.add(key, 0, timeout=period)
+    try:
+        return cache.incr(key) <= limit
+    except ValueError:  # forgotten between add and incr: this one is the first
+        cache.set(key, 1, timeout=period)
+        return True

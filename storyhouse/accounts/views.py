@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from storyhouse.stories import access, queries
 from storyhouse.stories.models import Authorship, Story, Tag
 
-from . import services
+from . import services, throttle
 from .forms import (
     DeleteAccountForm,
     EmailChangeForm,
@@ -57,6 +57,16 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        address = throttle.client_address(request)
+        if not throttle.spend("signup", address, limit=settings.SIGNUPS_PER_HOUR):
+            form.add_error(
+                None,
+                _(
+                    "Many accounts were made from your address in the last hour. "
+                    "Please try again later."
+                ),
+            )
+            return render(request, "accounts/signup.html", {"form": form}, status=429)
         try:
             user = services.account_signup(
                 username=form.cleaned_data["username"],
@@ -146,6 +156,25 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "accounts/email/password_reset_body.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
     extra_email_context = {"site_name": settings.SITE_NAME}
+
+    def form_valid(self, form) -> HttpResponse:
+        # Per address asking and per address asked for: nobody floods a stranger's inbox.
+        asker = throttle.client_address(self.request)
+        asked = form.cleaned_data["email"].strip().lower()
+        limit = settings.PASSWORD_RESETS_PER_HOUR
+        if not (
+            throttle.spend("reset-from", asker, limit=limit * 4)
+            and throttle.spend("reset-to", asked, limit=limit)
+        ):
+            form.add_error(
+                None,
+                _(
+                    "We sent several reset links in the last hour. Please look for them in your "
+                    "email, or try again later."
+                ),
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

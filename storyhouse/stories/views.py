@@ -80,6 +80,7 @@ def part_detail(
             "next_part": siblings[index + 1] if index + 1 < len(siblings) else None,
             "part_number": index + 1,
             "parts_total": len(siblings),
+            "can_edit": access.can_edit_story(request.user, story),
         },
     )
     # Counted after rendering: the page shows the counts as they were before this visit.
