@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "storyhouse.accounts",
     "storyhouse.stories",
     "storyhouse.engagement",
+    "storyhouse.discovery",
 ]
 
 MIDDLEWARE = [
@@ -217,6 +218,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": str(Path(tempfile.gettempdir()) / f"storyhouse-test-{os.getpid()}.sqlite3")
     }
+
+# Search: each web process keeps an in-memory filter index (storyhouse.discovery.index), built
+# in the background at start and following the change log; off, searches ask the database.
+SEARCH_INDEX = envbool("SEARCH_INDEX", True)
 
 LOGGING = {
     "version": 1,

@@ -5,6 +5,7 @@ from django.urls import include, path, register_converter
 
 from storyhouse.accounts import views as accounts
 from storyhouse.stories import views as stories
+from storyhouse.stories import wrangle_views as wrangling
 
 
 class SlugConverter:
@@ -29,11 +30,14 @@ urlpatterns = [
         stories.part_detail,
         name="part",
     ),
+    path("tags/", wrangling.tag_list, name="tags"),
     path("tags/<anyslug:slug>/", stories.tag_detail, name="tag"),
+    path("tags/<anyslug:slug>/wrangle/", wrangling.tag_wrangle, name="tag_wrangle"),
     path("authors/<str:username>/", accounts.author_detail, name="author"),
     path("accounts/", include("storyhouse.accounts.urls")),
     path("desk/", include("storyhouse.stories.desk_urls")),
     path("media/<path:path>", stories.media_file, name="media"),
     path("", include("storyhouse.engagement.urls")),
+    path("", include("storyhouse.discovery.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -27,6 +27,13 @@ def fast_password_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def no_search_index(settings) -> None:
+    """Searches ask the database unless a test builds a search index itself: building one in
+    the background of every test would only slow the suite down."""
+    settings.SEARCH_INDEX = False
+
+
 @pytest.fixture
 def sample_path() -> Path:
     return SAMPLE

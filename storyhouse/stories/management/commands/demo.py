@@ -21,6 +21,7 @@ from storyhouse.demo.corpus import (
     demo_story_count,
     load_corpus,
 )
+from storyhouse.discovery import fulltext
 from storyhouse.stories.importers import CannotImport, read_book
 from storyhouse.stories.imports import book_import, import_account
 
@@ -85,6 +86,8 @@ class Command(BaseCommand):
         self.admin_account(site)
         part_url = self.sample_story()
         self.corpus(stories, seed)
+        # Books loaded in bulk: write the words search finds them by, all at once.
+        fulltext.rebuild()
 
         self.say("")
         self.say(f"Read the sample story at {site}{part_url}", style=self.style.SUCCESS)

@@ -10,6 +10,7 @@ from django.db import transaction
 from rich.console import Console
 from rich.progress import Progress
 
+from storyhouse.discovery import fulltext
 from storyhouse.stories.importers import FORMATS, CannotImport, read_book
 from storyhouse.stories.imports import book_import, import_account
 
@@ -37,6 +38,7 @@ class Command(BaseCommand):
                 sys.exit(2)
         failures = 0
         written = 0
+        imported: set[int] = set()
         console = Console(stderr=True)
         # A bar only for a person watching: in a pipe or a log it would leave a blank line.
         show_bar = len(files) > 1 and console.is_terminal
@@ -54,8 +56,12 @@ class Command(BaseCommand):
                 else:
                     for result in results:
                         written += result.outcome != "unchanged"
+                        if result.outcome != "unchanged":
+                            imported.add(result.part.story_id)
                         self.stdout.write(f"{result.outcome:<9} {result.part.get_absolute_url()}")
                 progress.advance(task)
+        # Found by search at once, without waiting for the worker.
+        fulltext.refresh(imported)
         if len(files) > 1:
             self.stderr.write(
                 f"{len(files) - failures} of {len(files)} files imported, "
