@@ -214,3 +214,12 @@ def can_write(user: AnyUser) -> bool:
 def can_answer_invitation(user: AnyUser, authorship) -> bool:
     """Only the invited person may accept or decline an invitation to co-write a book."""
     return bool(user.is_authenticated and authorship.user_id == user.pk and not authorship.accepted)
+
+
+# Tag wrangling
+
+
+def can_wrangle_tags(user: AnyUser) -> bool:
+    """Whether this person may wrangle tags (canonical tags, synonyms, merges, parents), as
+    tag wranglers do on Archive of Our Own: staff stand in for wranglers, as for moderators."""
+    return is_moderator(user)

@@ -1,6 +1,7 @@
 """Reading selectors: the books and tags that pages show."""
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from storyhouse.accounts.models import User
@@ -51,9 +52,59 @@ def stories_popular(user: AnyUser, limit: int = 12) -> list[Story]:
 
 
 def tag_family_ids(tag: Tag) -> list[int]:
-    """A canonical tag and its synonyms: the tags that filter as this one."""
+    """The tags whose books a tag's page lists, as search counts them
+    (`discovery.filters.TagGraph.family`): the tag's canonical tag, that tag's sub-tags of
+    the same type at any depth, and the synonyms of all of them.
+
+    Parent links are read as filter tags: a link to or from a synonym counts as one of its
+    canonical tag. One query per level of sub-tags, without loading the whole graph."""
+    start = tag.filter_tag
+    heads, waiting = {start.pk}, {start.pk}
+    links = Tag.parents.through.objects
+    while waiting:
+        rows = links.filter(
+            Q(to_tag_id__in=waiting) | Q(to_tag__synonym_of_id__in=waiting)
+        ).values_list("from_tag_id", "from_tag__type", "from_tag__synonym_of_id")
+        found = set()
+        for child, child_type, child_head in rows:
+            # A synonym's type is its canonical tag's (they are of one type).
+            head = child_head or child
+            if child_type == start.type and head not in heads:
+                found.add(head)
+        heads |= found
+        waiting = found
+    members = Tag.objects.filter(Q(id__in=heads) | Q(synonym_of_id__in=heads))
+    return list(members.values_list("id", flat=True))
+
+
+def tag_relations(tag: Tag) -> dict[str, list]:
+    """What a tag's page says of its family, as filters see it (links to and from synonyms
+    count as their canonical tag's): the synonyms, the tags it belongs under, its sub-tags of
+    its own type (whose books it lists) and, grouped by type, the other tags under it (a
+    fandom's characters)."""
     canonical = tag.filter_tag
-    return [canonical.pk, *canonical.synonyms.values_list("id", flat=True)]
+    members = Tag.objects.filter(Q(pk=canonical.pk) | Q(synonym_of_id=canonical.pk)).values("id")
+    links = Tag.parents.through.objects
+    parent_heads = links.filter(from_tag_id__in=members).annotate(
+        head=Coalesce("to_tag__synonym_of_id", "to_tag_id")
+    )
+    child_heads = links.filter(to_tag_id__in=members).annotate(
+        head=Coalesce("from_tag__synonym_of_id", "from_tag_id")
+    )
+    parents = Tag.objects.filter(id__in=parent_heads.values("head")).exclude(pk=canonical.pk)
+    children = list(
+        Tag.objects.filter(id__in=child_heads.values("head"))
+        .exclude(pk=canonical.pk)
+        .order_by("name")
+    )
+    others = [child for child in children if child.type != canonical.type]
+    return {
+        # A synonym's page names its canonical tag already, and its sibling synonyms here.
+        "synonyms": list(canonical.synonyms.exclude(pk=tag.pk).order_by("name")),
+        "parents": list(parents.order_by("name")),
+        "children": [child for child in children if child.type == canonical.type],
+        "other_children": [(heading, members) for _type, heading, members in tags_grouped(others)],
+    }
 
 
 def stories_with_tags(user: AnyUser, tag_ids: list[int]) -> QuerySet[Story]:

@@ -36,6 +36,7 @@ from .models import (
     TagType,
     Visibility,
 )
+from .queries import tag_family_ids
 from .signals import coauthor_invited, part_published
 from .text import count_words, slugify
 
@@ -795,3 +796,345 @@ def series_save(series: Series) -> Series:
     series.full_clean()
     series.save()
     return series
+
+
+# Tag wrangling: staff decide which tags are canonical, which filter as which, and which
+# belong under which, as tag wranglers do on Archive of Our Own. Search and tag pages read
+# the result as filter tags (`discovery.filters.TagGraph`), so each write below records the
+# tags it changed and every book whose filtering changed, for the index and page caches.
+
+
+def _stories_carrying(tag_ids: Iterable[int]) -> set[int]:
+    """Books carrying one of these tags in any state: on the book, on a part, as rating."""
+    tag_ids = list(tag_ids)
+    found = set(
+        Story.tags.through.objects.filter(tag_id__in=tag_ids).values_list("story_id", flat=True)
+    )
+    found |= set(
+        Part.tags.through.objects.filter(tag_id__in=tag_ids).values_list(
+            "part__story_id", flat=True
+        )
+    )
+    found |= set(Story.objects.filter(rating_id__in=tag_ids).values_list("id", flat=True))
+    return found
+
+
+def _wrangling_record(tag_ids: Iterable[int], story_ids: Iterable[int]) -> None:
+    for tag_id in dict.fromkeys(tag_ids):
+        change_record(kind=Change.Kind.TAG, object_id=tag_id)
+    # One row per book, as change_record writes them, but in batches: a popular tag can
+    # carry thousands of books.
+    Change.objects.bulk_create(
+        [
+            Change(kind=Change.Kind.STORY, object_id=story_id, story_id=story_id)
+            for story_id in sorted(set(story_ids))
+        ],
+        batch_size=500,
+    )
+
+
+def _filter_parents(
+    alias: dict[int, int] | None = None, *, dropping_parents_of: int | None = None
+) -> dict[int, set[int]]:
+    """Every parent link as filters see it (filter tag -> filter tags of its parents), with
+    the tags in `alias` counted as the tag they are about to filter as, and without the own
+    links of `dropping_parents_of`. Wrangling is rare and for staff only: reading the whole
+    graph (two queries) keeps the cycle rules obviously right."""
+    alias = alias or {}
+    filter_of = dict(
+        Tag.objects.filter(synonym_of__isnull=False).values_list("id", "synonym_of_id")
+    )
+
+    def head(pk: int) -> int:
+        pk = alias.get(pk, filter_of.get(pk, pk))
+        return alias.get(pk, pk)
+
+    parents: dict[int, set[int]] = {}
+    links = Tag.parents.through.objects.values_list("from_tag_id", "to_tag_id")
+    for child, parent in links:
+        if child == dropping_parents_of:
+            continue
+        child, parent = head(child), head(parent)
+        if child != parent:
+            parents.setdefault(child, set()).add(parent)
+    return parents
+
+
+def _reaches(parents: dict[int, set[int]], start: int, goal: int) -> bool:
+    """Whether `goal` is `start` or one of the tags it belongs under, at any depth."""
+    seen, waiting = {start}, [start]
+    while waiting:
+        node = waiting.pop()
+        if node == goal:
+            return True
+        for parent in parents.get(node, ()):
+            if parent not in seen:
+                seen.add(parent)
+                waiting.append(parent)
+    return False
+
+
+def _in_a_cycle(parents: dict[int, set[int]], tag_id: int) -> bool:
+    return any(_reaches(parents, parent, tag_id) for parent in parents.get(tag_id, ()))
+
+
+def _move_links(source_ids: list[int], target: Tag) -> None:
+    """Give `target` the parents and children of the source tags (their own links go with them
+    when they are deleted, or stay unused while they filter as `target`)."""
+    through = Tag.parents.through
+    links = list(
+        through.objects.filter(
+            Q(from_tag_id__in=source_ids) | Q(to_tag_id__in=source_ids)
+        ).values_list("from_tag_id", "to_tag_id")
+    )
+    moved = set()
+    for child, parent in links:
+        child = target.pk if child in source_ids else child
+        parent = target.pk if parent in source_ids else parent
+        if child != parent:
+            moved.add((child, parent))
+    through.objects.filter(Q(from_tag_id__in=source_ids) | Q(to_tag_id__in=source_ids)).delete()
+    through.objects.bulk_create(
+        [through(from_tag_id=child, to_tag_id=parent) for child, parent in sorted(moved)],
+        ignore_conflicts=True,
+    )
+
+
+def _locked(tag: Tag) -> Tag:
+    """The tag brought up to date from its row, locked until the wrangling transaction ends;
+    the caller's object is the one that changes."""
+    tag.refresh_from_db(from_queryset=Tag.objects.select_for_update())
+    return tag
+
+
+def _quoted(tag: Tag) -> dict[str, str]:
+    return {"tag": tag.name}
+
+
+@transaction.atomic
+def tag_make_canonical(tag: Tag) -> Tag:
+    """Make a tag canonical: writers are offered it as they type, and it can take synonyms.
+
+    A synonym first stops being one (`tag_unsynonym`): it already filters as another tag."""
+    tag = _locked(tag)
+    if tag.synonym_of is not None:
+        raise ValidationError(
+            _("“%(tag)s” is a synonym of “%(canonical)s”: take it apart first.")
+            % {"tag": tag.name, "canonical": tag.synonym_of.name},
+            code="synonym",
+        )
+    if not tag.canonical:
+        tag.canonical = True
+        tag.save(update_fields=["canonical"])
+        # Its filtering is the same (a free tag already filters as itself): only the tag changed.
+        _wrangling_record([tag.pk], [])
+    return tag
+
+
+@transaction.atomic
+def tag_make_synonym(tag: Tag, *, of: Tag) -> Tag:
+    """Make a tag a synonym of a canonical tag of its type: its books keep it, and filter as
+    the canonical tag from now on. Its own synonyms, parents and sub-tags go to that tag."""
+    tag, of = _locked(tag), _locked(of)
+    if tag.pk == of.pk:
+        raise ValidationError(_("A tag cannot be a synonym of itself."), code="itself")
+    if tag.archive_defined:
+        raise ValidationError(
+            _("“%(tag)s” is defined by the archive: it stays canonical.") % _quoted(tag),
+            code="archive",
+        )
+    if not of.canonical:
+        raise ValidationError(
+            _("“%(target)s” is not canonical: only a canonical tag can have synonyms.")
+            % {"target": of.name},
+            code="not_canonical",
+        )
+    if of.type != tag.type:
+        raise ValidationError(
+            _(
+                "“%(target)s” is a %(target_type)s tag and “%(tag)s” a %(type)s tag: a synonym "
+                "must be of the same type as its canonical tag."
+            )
+            % {
+                "target": of.name,
+                "target_type": of.get_type_display().lower(),
+                "tag": tag.name,
+                "type": tag.get_type_display().lower(),
+            },
+            code="type",
+        )
+    if tag.synonym_of_id == of.pk:
+        return tag
+    synonym_ids = list(tag.synonyms.values_list("id", flat=True))
+    alias = dict.fromkeys([tag.pk, *synonym_ids], of.pk)
+    if _in_a_cycle(_filter_parents(alias), of.pk):
+        raise ValidationError(
+            _(
+                "“%(tag)s” belongs under “%(target)s” or one of its sub-tags: remove that parent "
+                "first, or “%(target)s” would end up under itself."
+            )
+            % {"tag": tag.name, "target": of.name},
+            code="cycle",
+        )
+    # A synonym moving to another canonical tag takes only its own books along.
+    moving = [tag.pk] if tag.synonym_of_id else tag_family_ids(tag)
+    story_ids = _stories_carrying(moving)
+    Tag.objects.filter(pk__in=synonym_ids).update(synonym_of=of)
+    _move_links([tag.pk, *synonym_ids], of)
+    tag.canonical = False
+    tag.synonym_of = of
+    tag.save(update_fields=["canonical", "synonym_of"])
+    _wrangling_record([tag.pk, *synonym_ids, of.pk], story_ids)
+    return tag
+
+
+@transaction.atomic
+def tag_unsynonym(tag: Tag) -> Tag:
+    """A synonym stands on its own again: its books filter as it, no longer as its canonical tag."""
+    tag = _locked(tag)
+    canonical = tag.synonym_of
+    if canonical is None:
+        return tag
+    tag.synonym_of = None
+    tag.save(update_fields=["synonym_of"])
+    _wrangling_record([tag.pk, canonical.pk], _stories_carrying([tag.pk]))
+    return tag
+
+
+@transaction.atomic
+def tag_merge(tag: Tag, *, into: Tag) -> Tag:
+    """Fold a tag into another: books and parts carrying it carry `into` instead, readers who
+    hid it hide `into`, its synonyms, parents and sub-tags go to `into`'s filter tag, and its
+    addresses lead to `into`. The tag itself is deleted. Returns `into`."""
+    tag, into = _locked(tag), _locked(into)
+    if tag.pk == into.pk:
+        raise ValidationError(_("A tag cannot be merged into itself."), code="itself")
+    if tag.archive_defined:
+        raise ValidationError(
+            _("“%(tag)s” is defined by the archive: it cannot be merged away.") % _quoted(tag),
+            code="archive",
+        )
+    if into.synonym_of_id == tag.pk:
+        raise ValidationError(
+            _("“%(target)s” is a synonym of “%(tag)s”: merge it the other way round.")
+            % {"target": into.name, "tag": tag.name},
+            code="synonym",
+        )
+    if (tag.type == TagType.RATING) != (into.type == TagType.RATING):
+        raise ValidationError(_("A rating can only be merged with another rating."), code="rating")
+    head = into.filter_tag
+    synonym_ids = list(tag.synonyms.values_list("id", flat=True))
+    if synonym_ids and (not head.canonical or head.type != tag.type):
+        raise ValidationError(
+            _(
+                "“%(tag)s” has synonyms: merge it into a canonical %(type)s tag, so they can go "
+                "with it."
+            )
+            % {"tag": tag.name, "type": tag.get_type_display().lower()},
+            code="synonyms",
+        )
+    alias = dict.fromkeys([tag.pk, *synonym_ids], head.pk)
+    if _in_a_cycle(_filter_parents(alias), head.pk):
+        raise ValidationError(
+            _(
+                "“%(tag)s” belongs under “%(target)s” or one of its sub-tags: remove that parent "
+                "first, or “%(target)s” would end up under itself."
+            )
+            % {"tag": tag.name, "target": head.name},
+            code="cycle",
+        )
+    story_ids = _stories_carrying(tag_family_ids(tag))
+
+    for through, owner in (
+        (Story.tags.through, "story_id"),
+        (Part.tags.through, "part_id"),
+        (User.hidden_tags.through, "user_id"),  # readers who hid it hide where it went
+    ):
+        owners = list(through.objects.filter(tag_id=tag.pk).values_list(owner, flat=True))
+        through.objects.bulk_create(
+            [through(**{owner: pk, "tag_id": into.pk}) for pk in owners], ignore_conflicts=True
+        )
+        through.objects.filter(tag_id=tag.pk).delete()
+    Story.objects.filter(rating_id=tag.pk).update(rating=into)
+    Tag.objects.filter(pk__in=synonym_ids).update(synonym_of=head)
+    _move_links([tag.pk, *synonym_ids], head)
+    # Old addresses lead to where the books went.
+    TagSlug.objects.filter(tag=tag).update(tag=into)
+    tag_id = tag.pk
+    tag.delete()
+    _wrangling_record([tag_id, *synonym_ids, into.pk, head.pk], story_ids)
+    return into
+
+
+@transaction.atomic
+def tag_set_parents(tag: Tag, parents: Iterable[Tag]) -> Tag:
+    """Set the tags this one belongs under: a character's fandom, or the meta tag it is a
+    sub-tag of (searching a meta tag finds its sub-tags' books). A parent that is a synonym
+    counts as its canonical tag. A tag cannot end up under itself."""
+    tag = _locked(tag)
+    if tag.synonym_of is not None:
+        raise ValidationError(
+            _("“%(tag)s” is a synonym of “%(canonical)s”: set the parents of “%(canonical)s”.")
+            % {"tag": tag.name, "canonical": tag.synonym_of.name},
+            code="synonym",
+        )
+    heads = list(dict.fromkeys(parent.filter_tag for parent in parents))
+    for parent in heads:
+        if parent.pk == tag.pk:
+            raise ValidationError(
+                _("“%(tag)s” cannot belong under itself.") % _quoted(tag), code="itself"
+            )
+    graph = _filter_parents(dropping_parents_of=tag.pk)
+    for parent in heads:
+        if _reaches(graph, parent.pk, tag.pk):
+            raise ValidationError(
+                _(
+                    "“%(parent)s” already belongs under “%(tag)s”: “%(tag)s” cannot also belong "
+                    "under it."
+                )
+                % {"parent": parent.name, "tag": tag.name},
+                code="cycle",
+            )
+    before = set(tag.parents.values_list("id", flat=True))
+    after = {parent.pk for parent in heads}
+    if before == after:
+        return tag
+    tag.parents.set(heads)
+    _wrangling_record([tag.pk, *sorted(before ^ after)], _stories_carrying(tag_family_ids(tag)))
+    return tag
+
+
+@transaction.atomic
+def tag_rename(tag: Tag, name: str) -> Tag:
+    """Rename a tag. Its address follows the name; the old address leads to the new one."""
+    tag = _locked(tag)
+    if tag.archive_defined:
+        raise ValidationError(
+            _("“%(tag)s” is defined by the archive: it keeps its name.") % _quoted(tag),
+            code="archive",
+        )
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError(_("A tag needs a name."), code="required")
+    existing = tag_find(name)
+    if existing is not None and existing.pk != tag.pk:
+        raise ValidationError(
+            _("There is already a tag named “%(name)s”: merge this one into it instead.")
+            % {"name": existing.name},
+            code="taken",
+        )
+    if name == tag.name:
+        return tag
+    tag.name = name
+    tag.full_clean(exclude=["slug"])
+    slug = slugify(name, fallback="tag")
+    if slug != tag.slug:
+        # A slug this tag had before comes back to it; any other is never reused.
+        if not TagSlug.objects.filter(slug=slug, tag=tag).exists():
+            slug = _unused_tag_slug(name)
+            TagSlug.objects.create(slug=slug, tag=tag)
+        tag.slug = slug
+    tag.save(update_fields=["name", "slug"])
+    # Book pages and the full-text index show tag names.
+    _wrangling_record([tag.pk], _stories_carrying([tag.pk]))
+    return tag
