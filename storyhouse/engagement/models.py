@@ -32,7 +32,11 @@ class Read(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["part", "reader", "day"], name="read_once_per_day")
         ]
-        indexes = [models.Index(fields=["day", "part"], name="read_by_day")]
+        indexes = [
+            models.Index(fields=["day", "part"], name="read_by_day"),
+            # What else a reader read ("readers of this also liked"), guests included.
+            models.Index(fields=["reader", "day"], name="read_by_reader"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reader} read {self.part_id} on {self.day}"

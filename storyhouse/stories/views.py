@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils._os import safe_join
 
+from storyhouse.discovery.similar import related_stories
 from storyhouse.engagement.services import progress_record, read_record
 
 from . import access, queries
@@ -46,6 +47,7 @@ def story_detail(request: HttpRequest, story_id: int, slug: str) -> HttpResponse
             "parts": parts,
             "first_part": parts[0] if parts else None,
             "can_edit": access.can_edit_story(request.user, story),
+            "related": related_stories(story, request.user),
         },
     )
 
@@ -94,22 +96,22 @@ def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tag = Tag.objects.select_related("synonym_of").filter(slug=slug).first()
     if tag is None:
         old = get_object_or_404(TagSlug.objects.select_related("tag"), slug=slug, tag__isnull=False)
-        return redirect(old.tag, permanent=True)
+        # Not permanent: a renamed tag may take an old name, and its address, back.
+        return redirect(old.tag)
+    # The books of the whole family, as search finds them: synonyms and sub-tags included.
     stories = queries.stories_with_tags(request.user, queries.tag_family_ids(tag))
     page = Paginator(
         queries.with_card_data(stories.order_by("-updated_at", "-id")), PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    canonical = tag.filter_tag
     return render(
         request,
         "stories/tag.html",
         {
             "tag": tag,
-            "canonical": canonical,
-            "synonyms": list(canonical.synonyms.order_by("name")),
-            "parents": list(tag.parents.order_by("name")),
-            "children": list(tag.children.order_by("name")),
+            "canonical": tag.filter_tag,
+            **queries.tag_relations(tag),
             "page": page,
+            "can_wrangle": access.can_wrangle_tags(request.user),
         },
     )
 

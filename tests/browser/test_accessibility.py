@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE
 
-PAGES = ["home", "book", "part", "tag", "author"]
+PAGES = ["home", "book", "part", "tag", "author", "discover"]
 THEMES = ["light", "dark"]  # the dark theme is one palette however it is reached: test_reading
 AXE_OPTIONS = {
     "resultTypes": ["violations"],
@@ -34,6 +34,7 @@ def address(name: str, library: dict) -> str:
         "part": library["sample"].get_absolute_url(),
         "tag": "/tags/major-character-death/",  # lists the sample book through a synonym
         "author": library["book"].authors.get().get_absolute_url(),
+        "discover": "/discover/",  # new books on the rise: the library's books are new
     }[name]
 
 
