@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # Tests keep their own var/ (secret key, collected static files) apart from the demo's.
 export STORYHOUSE_VAR_DIR ?= $(CURDIR)/var/test
 
-.PHONY: demo test test-sqlite test-postgres lint format bench serve clean
+.PHONY: demo test test-sqlite test-postgres lint format bench bench-search serve clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ format: $(INSTALLED)
 ## Benchmarks print their figures; they are never part of `make test`.
 bench: $(INSTALLED)
 	$(PY) -m bench
+
+## The search benchmark at N books (loaded once into var/bench-search/, or DATABASE_URL).
+N ?= 1000000
+bench-search: $(INSTALLED)
+	$(PY) -m bench.search --stories $(N)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
