@@ -4,6 +4,7 @@ the other filters, all plain links and GET forms in the one URL form of `query.p
 from dataclasses import dataclass, replace
 
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.cache import cache
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,9 +17,12 @@ from django.views.decorators.http import require_safe
 from storyhouse.stories import access
 from storyhouse.stories.models import Story, Tag, TagSlug, TagType, Visibility
 
-from . import fulltext
+from . import fulltext, index
 from .query import SORTS, SearchQuery, parse
 from .search import search
+
+# How long the list of languages books are written in is kept when no index is built.
+LANGUAGES_CACHE_SECONDS = 10 * 60
 
 FACET_LABELS = {
     TagType.RATING: gettext_lazy("Ratings"),
@@ -133,17 +137,26 @@ def _language_name(code: str) -> str:
         return code
 
 
-def _languages(query: SearchQuery) -> list[tuple[str, str]]:
-    """The languages books are written in here, as (code, name) for the form's choices."""
-    codes = set(
-        Story.objects.filter(
-            visibility__in=[Visibility.PUBLIC, Visibility.MEMBERS], parts_count__gt=0
-        )
-        .values_list("language", flat=True)
-        .distinct()
-    )
+def _languages(query: SearchQuery, viewer) -> list[tuple[str, str]]:
+    """The languages books are written in here, as (code, name) for the form's choices: from
+    the search index when it is built, else from the database, remembered for a while (it
+    reads every book)."""
+    built = index.current()
+    if built is not None:
+        codes = set(built.languages(members=viewer.is_authenticated))
+    else:
+        key = f"discovery:languages:{int(viewer.is_authenticated)}"
+        codes = cache.get(key)
+        if codes is None:
+            shown = [Visibility.PUBLIC]
+            if viewer.is_authenticated:
+                shown.append(Visibility.MEMBERS)
+            listed = Story.objects.filter(visibility__in=shown, parts_count__gt=0)
+            codes = {code.lower() for code in listed.values_list("language", flat=True).distinct()}
+            cache.set(key, codes, LANGUAGES_CACHE_SECONDS)
+        codes = set(codes)
     if query.language:
-        codes.add(query.language)
+        codes.add(query.language.lower())
     choices = [(code, _language_name(code)) for code in codes]
     return sorted(choices, key=lambda choice: choice[1].lower())
 
@@ -224,7 +237,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
             "ratings": Tag.objects.filter(type=TagType.RATING, synonym_of__isnull=True).order_by(
                 "id"
             ),
-            "languages": _languages(query),
+            "languages": _languages(query, request.user),
             "previous_url": _url(replace(query, page=query.page - 1))
             if 1 < query.page <= result.pages
             else "",
