@@ -1,6 +1,7 @@
 """The search page: a search box, story cards, and a sidebar to narrow the search by tags and
 the other filters, all plain links and GET forms in the one URL form of `query.py`."""
 
+import functools
 from dataclasses import dataclass, replace
 
 from django.contrib.humanize.templatetags.humanize import intcomma
@@ -65,7 +66,13 @@ class Chip:
 
 def _url(query: SearchQuery) -> str:
     encoded = query.urlencode()
-    return reverse("discovery:search") + (f"?{encoded}" if encoded else "")
+    return _search_path() + (f"?{encoded}" if encoded else "")
+
+
+@functools.cache
+def _search_path() -> str:
+    # A page has some 150 links to searches: finding the address once is noticeably faster.
+    return reverse("discovery:search")
 
 
 def _with_typed_names_as_slugs(query: SearchQuery) -> tuple[SearchQuery, bool]:
