@@ -5,12 +5,21 @@ Models hold data and constraints only; every write goes through
 and records each change in the change log that search and caches follow.
 """
 
+import functools
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+
+@functools.lru_cache(maxsize=20_000)
+def tag_path(slug: str) -> str:
+    # Lists show the same few tags on every card (a search page links some 200 of them):
+    # finding each address once per process saves a good share of the page's time.
+    return reverse("tag", kwargs={"slug": slug})
 
 
 class TagType(models.TextChoices):
@@ -82,7 +91,7 @@ class Tag(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("tag", kwargs={"slug": self.slug})
+        return tag_path(self.slug)
 
     def clean(self) -> None:
         self.name = " ".join(self.name.split())
