@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connections
+from django.test import Client
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from storyhouse.accounts.models import User
@@ -89,6 +91,23 @@ def new_page(browser: Browser, live_db, live_server) -> Iterator[Callable[..., P
     yield open_page
     for context in contexts:
         context.close()
+
+
+def signed_in_page(new_page, live_server, user: User, **options) -> Page:
+    """A browser already signed in as `user` (the session made here, its cookie given over)."""
+    client = Client()
+    client.force_login(user)
+    page = new_page(**options)
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    return page
 
 
 @pytest.fixture(params=list(SCREENS), ids=list(SCREENS))

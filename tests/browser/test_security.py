@@ -11,15 +11,14 @@ that did not come from Storyhouse itself.
 import re
 
 import pytest
-from django.conf import settings
 from django.core.cache import cache
-from django.test import Client
 from playwright.sync_api import Page, expect
 
 from storyhouse.accounts.models import User
 from storyhouse.engagement import services as engagement
 from storyhouse.engagement.models import Comment, ReadingList
 from storyhouse.stories.models import Story
+from tests.browser.conftest import signed_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -68,22 +67,6 @@ AUDIT = """() => {
 def quiet(settings, tmp_path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
-
-
-def signed_in(new_page, live_server, user: User) -> Page:
-    client = Client()
-    client.force_login(user)
-    page = new_page()
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return page
 
 
 def payload(n: int) -> str:
@@ -164,11 +147,11 @@ def test_what_writers_and_commenters_type_never_runs_in_a_browser(new_page, live
         for name in ("mallory", "eve", "vic")
     )
     engagement.follow(follower=vic, writer=mallory)  # so the new part reaches vic's notifications
-    writing = signed_in(new_page, live_server, mallory)
+    writing = signed_in_page(new_page, live_server, mallory)
     story = mallory_writes(writing)
     part = story.parts.get()
     engagement.comment_post(author=mallory, part=part, body=EVERYTHING)
-    eve_comments(signed_in(new_page, live_server, eve), story)
+    eve_comments(signed_in_page(new_page, live_server, eve), story)
     engagement.library_add(user=vic, story=story)
     engagement.vote_toggle(user=eve, part=part, voted=True)
     reading_list = ReadingList.objects.get(owner=eve)
@@ -196,7 +179,7 @@ def test_what_writers_and_commenters_type_never_runs_in_a_browser(new_page, live
     ]
     visits = [
         (new_page(), addresses),
-        (signed_in(new_page, live_server, vic), addresses + signed_in_only),
+        (signed_in_page(new_page, live_server, vic), addresses + signed_in_only),
         (writing, addresses + signed_in_only + desk),
     ]
 

@@ -7,14 +7,13 @@ from collections import Counter
 import html5lib
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.conf import settings
 from django.test import Client
 from playwright.sync_api import Page, expect
 
 from storyhouse.accounts.models import User
 from storyhouse.stories import services
 from storyhouse.stories.models import Tag, TagType
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, signed_in_page
 from tests.helpers import BROWSER_AGENT, write_book
 
 AXE_OPTIONS = {
@@ -44,22 +43,6 @@ def tags(writer) -> dict[str, Tag]:
     write_book(writer, "Sunlit Rivals", tags=[hero_villain])
     write_book(writer, "Midnight Duel", tags=[villain_romance])
     return {"hero_villain": hero_villain, "villain_romance": villain_romance}
-
-
-def signed_in_page(new_page, live_server, user: User, **options) -> Page:
-    client = Client()
-    client.force_login(user)
-    page = new_page(**options)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return page
 
 
 def axe_failures(page: Page, axe: Axe, name: str) -> list[str]:

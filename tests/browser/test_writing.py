@@ -9,14 +9,13 @@ from collections import Counter
 import html5lib
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.conf import settings
 from django.test import Client
 from playwright.sync_api import Page, expect
 
 from storyhouse.accounts.models import User
 from storyhouse.stories import services
 from storyhouse.stories.models import Part, PartState, Story, Tag, TagType, Visibility
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, signed_in_page
 from tests.helpers import BROWSER_AGENT
 
 AXE_OPTIONS = {"resultTypes": ["violations"]}
@@ -31,23 +30,6 @@ def media_root(settings, tmp_path):
 @pytest.fixture(scope="module")
 def axe() -> Axe:
     return Axe()
-
-
-def signed_in_page(new_page, live_server, user: User, **options) -> Page:
-    """A browser already signed in as `user` (the session made here, its cookie given over)."""
-    client = Client()
-    client.force_login(user)
-    page = new_page(**options)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return page
 
 
 def heading(page: Page):
