@@ -171,3 +171,11 @@ class TagForm(forms.Form):
     """One tag, by id: the buttons of the preferences page."""
 
     tag = forms.ModelChoiceField(queryset=Tag.objects.all(), widget=forms.HiddenInput)
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("Where you will use it, so you know which to revoke: “Kobo”, “Feed reader”."),
+    )

@@ -57,3 +57,32 @@ class User(AbstractUser):
 
     def get_absolute_url(self) -> str:
         return reverse("author", kwargs={"username": self.username})
+
+
+class PersonalToken(models.Model):
+    """A key a person gives an e-reader, a feed reader or a script to read and write as them.
+
+    Only a digest of the key is kept: the key itself is shown once, when it is made. A revoked
+    token stays listed (with when it was revoked) so its owner can tell what stopped working.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tokens")
+    name = models.CharField(_("name"), max_length=100, help_text=_("Where you use it, e.g. Kobo."))
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(
+        max_length=12, editable=False, help_text=_("The key's first characters, to recognise it.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("personal token")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

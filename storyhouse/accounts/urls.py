@@ -34,6 +34,8 @@ urlpatterns = [
         ),
         name="password_reset_complete",
     ),
+    path("tokens/new/", views.token_new, name="token_new"),
+    path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("preferences/", views.preferences, name="preferences"),
     path("delete/", views.account_delete, name="delete"),
 ]

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from storyhouse.stories import access, queries
 from storyhouse.stories.models import Authorship, Story, Tag
 
-from . import services, throttle
+from . import services, throttle, tokens
 from .forms import (
     DeleteAccountForm,
     EmailChangeForm,
@@ -28,8 +28,9 @@ from .forms import (
     ProfileForm,
     SignupForm,
     TagForm,
+    TokenForm,
 )
-from .models import User
+from .models import PersonalToken, User
 
 PAGE_SIZE = 20
 TAG_RESULTS = 20
@@ -195,6 +196,8 @@ def settings_page(
     *,
     profile_form: ProfileForm | None = None,
     email_form: EmailChangeForm | None = None,
+    token_form: TokenForm | None = None,
+    new_token: str = "",
 ) -> HttpResponse:
     return render(
         request,
@@ -203,6 +206,10 @@ def settings_page(
             "profile_form": profile_form or ProfileForm(instance=request.user),
             "email_form": email_form or EmailChangeForm(user=request.user),
             "hidden_count": request.user.hidden_tags.count(),
+            "token_form": token_form or TokenForm(),
+            "tokens": request.user.tokens.all(),
+            "new_token": new_token,
+            "site": site_url(request),
         },
     )
 
@@ -250,6 +257,38 @@ def email_change(request: HttpRequest) -> HttpResponse:
     else:
         messages.info(request, _("Your email address stays %(email)s.") % {"email": user.email})
     return redirect("accounts:settings")
+
+
+# Personal tokens
+
+
+@login_required
+@require_POST
+def token_new(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST)
+    if not form.is_valid():
+        return settings_page(request, token_form=form)
+    try:
+        _token, raw = tokens.token_create(request.user, form.cleaned_data["name"])
+    except ValidationError as error:
+        form.add_error(None, error)
+        return settings_page(request, token_form=form)
+    # Shown on this page only, never stored or sent again: not through a redirect and the
+    # session, where the key would linger.
+    response = settings_page(request, new_token=raw)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = get_object_or_404(PersonalToken, pk=token_id, user=request.user)
+    tokens.token_revoke(token)
+    messages.success(
+        request, _("The token “%(name)s” is revoked: it no longer works.") % {"name": token.name}
+    )
+    return redirect(reverse("accounts:settings") + "#tokens-heading")
 
 
 # Reader preferences
