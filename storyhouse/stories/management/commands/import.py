@@ -1,5 +1,10 @@
-"""`storyhouse import FILE... [--format NAME] [--author NAME]`: bring stories in from files."""
+"""`storyhouse import FILE... [--format NAME] [--author NAME]`: bring stories in from files.
 
+A FILE may be an EPUB, an AO3 HTML download, a story page's text, a Markdown file, or a
+folder (or .zip) of Markdown files making one book.
+"""
+
+import logging
 import sys
 from pathlib import Path
 
@@ -14,12 +19,17 @@ from storyhouse.discovery import fulltext
 from storyhouse.stories.importers import FORMATS, CannotImport, read_book
 from storyhouse.stories.imports import book_import, import_account
 
+log = logging.getLogger(__name__)
+
 
 class Command(BaseCommand):
-    help = "Import stories from files; the format is recognised from each file's content."
+    help = (
+        "Import stories from files (EPUB, AO3 HTML, story page text, Markdown) or folders of "
+        "Markdown files; the format is recognised from each file's content."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+        parser.add_argument("files", nargs="+", type=Path, metavar="FILE_OR_FOLDER")
         parser.add_argument(
             "--format", choices=sorted(FORMATS), help="read every file as this format"
         )
@@ -53,6 +63,13 @@ class Command(BaseCommand):
                 except (CannotImport, ValidationError) as error:
                     failures += 1
                     self.stderr.write(f"{path}: {_one_line(error)}")
+                except Exception as error:
+                    # A file that trips a bug in a reader must not cost the other files.
+                    log.exception("importing %s failed", path)
+                    failures += 1
+                    self.stderr.write(
+                        f"{path}: Storyhouse could not read this file ({type(error).__name__})"
+                    )
                 else:
                     for result in results:
                         written += result.outcome != "unchanged"
