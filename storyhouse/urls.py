@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 
 from storyhouse.accounts import views as accounts
+from storyhouse.stories import download_views
 from storyhouse.stories import views as stories
 from storyhouse.stories import wrangle_views as wrangling
 
@@ -29,6 +30,11 @@ urlpatterns = [
         "stories/<int:story_id>-<anyslug:story_slug>/parts/<int:part_id>-<anyslug:slug>/",
         stories.part_detail,
         name="part",
+    ),
+    path(
+        "stories/<int:story_id>-<anyslug:slug>/download.<str:format>",
+        download_views.story_download,
+        name="story_download",
     ),
     path("tags/", wrangling.tag_list, name="tags"),
     path("tags/<anyslug:slug>/", stories.tag_detail, name="tag"),

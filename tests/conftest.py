@@ -1,12 +1,15 @@
 """Shared test set-up: named people (alice writes, bob reads) and the sample page."""
 
+import hashlib
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
 
 from storyhouse.accounts.models import User
+from storyhouse.stories.exporters import epub
 from tests.helpers import BROWSER_AGENT
 
 SAMPLE = (
@@ -32,6 +35,22 @@ def no_search_index(settings) -> None:
     """Searches ask the database unless a test builds a search index itself: building one in
     the background of every test would only slow the suite down."""
     settings.SEARCH_INDEX = False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def epubs_written(tmp_path_factory) -> Path:
+    """Every distinct EPUB any test makes is kept here, for `test_zz_epubs_written.py` (the
+    last test file to run) to check with epubcheck: not only the books made to be checked."""
+    folder = tmp_path_factory.mktemp("epubs-written")
+    render = epub.render
+
+    def render_and_keep(book) -> bytes:
+        data = render(book)
+        (folder / f"{hashlib.sha256(data).hexdigest()[:20]}.epub").write_bytes(data)
+        return data
+
+    with mock.patch.object(epub, "render", render_and_keep):
+        yield folder
 
 
 @pytest.fixture
