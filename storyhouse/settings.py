@@ -224,6 +224,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # in the background at start and following the change log; off, searches ask the database.
 SEARCH_INDEX = envbool("SEARCH_INDEX", True)
 
+# The API (/api/): requests per minute per personal token, or per client address without one.
+API_READS_PER_MINUTE = envint("API_READS_PER_MINUTE", 600)
+API_WRITES_PER_MINUTE = envint("API_WRITES_PER_MINUTE", 60)
+
+# The desk's import form: the most bytes and files one upload may carry. A proxy in front
+# should refuse larger requests before they arrive (nginx: client_max_body_size).
+IMPORT_UPLOAD_MAX_SIZE = envint("IMPORT_UPLOAD_MAX_SIZE", 50 * 1024 * 1024)
+IMPORT_UPLOAD_MAX_FILES = envint("IMPORT_UPLOAD_MAX_FILES", 50)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

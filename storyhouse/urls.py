@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 
 from storyhouse.accounts import views as accounts
-from storyhouse.stories import download_views
+from storyhouse.stories import download_views, series_views
 from storyhouse.stories import views as stories
 from storyhouse.stories import wrangle_views as wrangling
 
@@ -36,6 +36,7 @@ urlpatterns = [
         download_views.story_download,
         name="story_download",
     ),
+    path("series/<int:series_id>-<anyslug:slug>/", series_views.series_detail, name="series"),
     path("tags/", wrangling.tag_list, name="tags"),
     path("tags/<anyslug:slug>/", stories.tag_detail, name="tag"),
     path("tags/<anyslug:slug>/wrangle/", wrangling.tag_wrangle, name="tag_wrangle"),

@@ -10,7 +10,8 @@ from django.urls import URLPattern
 
 from storyhouse.accounts.models import User
 from storyhouse.stories import desk_urls, services
-from storyhouse.stories.models import Authorship, Part, PartState, Story, Tag, Visibility
+from storyhouse.stories import series as series_rules
+from storyhouse.stories.models import Authorship, Part, PartState, Series, Story, Tag, Visibility
 from tests.helpers import BROWSER_AGENT
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,12 @@ def secrets(alice, carol) -> dict:
         part, editor=alice, text=services.PartText(title="Chapter One", body="Changed words.")
     )
     invitation = services.coauthor_invite(story, invitee=carol, invited_by=alice)
+    series = series_rules.series_edit(
+        Series(), owner=alice, title="Alice's Secret Series", description_source=""
+    )
+    series_rules.series_add(series, story)
     return {
+        "series": series.pk,
         "story": story.pk,
         "part": part.pk,
         "revision": part.revisions.order_by("id").first().pk,
@@ -83,6 +89,14 @@ ADDRESSES = [
     ("get", "/desk/parts/{part}/revisions/", {}),
     ("get", "/desk/parts/{part}/revisions/compare/?from={revision}", {}),
     ("post", "/desk/parts/{part}/revisions/{revision}/restore/", {}),
+    ("get", "/desk/series/{series}/", {}),
+    ("get", "/desk/series/{series}/edit/", {}),
+    ("post", "/desk/series/{series}/edit/", {"title": "Bob was here"}),
+    ("get", "/desk/series/{series}/delete/", {}),
+    ("post", "/desk/series/{series}/delete/", {}),
+    ("post", "/desk/series/{series}/books/", {"story": "1"}),
+    ("post", "/desk/series/{series}/books/{story}/move/", {"direction": "down"}),
+    ("post", "/desk/series/{series}/books/{story}/remove/", {}),
 ]
 # Addresses of the desk that name nothing of anyone's: a guest is sent to log in there too.
 OPEN_ADDRESSES = [
@@ -91,6 +105,11 @@ OPEN_ADDRESSES = [
     ("post", "/desk/stories/new/", {}),
     ("get", "/desk/tags/?type=trope&q=a", {}),
     ("post", "/desk/render/", {"text": "*hi*"}),
+    ("get", "/desk/import/", {}),
+    ("post", "/desk/import/", {"visibility": "draft"}),
+    ("get", "/desk/series/", {}),
+    ("get", "/desk/series/new/", {}),
+    ("post", "/desk/series/new/", {"title": "A series"}),
 ]
 
 
@@ -117,6 +136,9 @@ def unchanged(secrets: dict) -> None:
     assert Authorship.objects.filter(story=story).count() == 2
     assert not Authorship.objects.filter(story=story, user__username="bob").exists()
     assert Authorship.objects.get(pk=secrets["invitation"]).accepted is False
+    series = Series.objects.get(pk=secrets["series"])
+    assert series.title == "Alice's Secret Series"
+    assert list(series.stories.values_list("pk", flat=True)) == [secrets["story"]]
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,7 @@ urlpatterns = [
     ),
     path("tokens/new/", views.token_new, name="token_new"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+    path("your-data/", views.your_data_download, name="your_data"),
     path("preferences/", views.preferences, name="preferences"),
     path("delete/", views.account_delete, name="delete"),
 ]

@@ -10,17 +10,19 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from storyhouse.stories import access, queries
 from storyhouse.stories.models import Authorship, Story, Tag
+from storyhouse.stories.series import series_of_writer
 
-from . import services, throttle, tokens
+from . import services, throttle, tokens, your_data
 from .forms import (
     DeleteAccountForm,
     EmailChangeForm,
@@ -47,7 +49,12 @@ def author_detail(request: HttpRequest, username: str) -> HttpResponse:
     author = get_object_or_404(User, username=username, is_active=True)
     stories = queries.stories_by_author(request.user, author).order_by("-updated_at", "-id")
     page = Paginator(queries.with_card_data(stories), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "accounts/author.html", {"author": author, "page": page})
+    writer_series = series_of_writer(request.user, author)
+    return render(
+        request,
+        "accounts/author.html",
+        {"author": author, "page": page, "writer_series": writer_series},
+    )
 
 
 # Signing up and confirming an address
@@ -289,6 +296,20 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
         request, _("The token “%(name)s” is revoked: it no longer works.") % {"name": token.name}
     )
     return redirect(reverse("accounts:settings") + "#tokens-heading")
+
+
+# Your data
+
+
+@login_required
+def your_data_download(request: HttpRequest) -> HttpResponse:
+    """A page saying what the zip holds; its button (a POST, so no other site can make the
+    server build one) sends the zip."""
+    if request.method != "POST":
+        return render(request, "accounts/your_data.html")
+    archive = your_data.your_data_zip(request.user, site=site_url(request))
+    name = f"storyhouse-{request.user.username}-{timezone.localdate():%Y-%m-%d}.zip"
+    return FileResponse(archive, as_attachment=True, filename=name, content_type="application/zip")
 
 
 # Reader preferences

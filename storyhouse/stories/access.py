@@ -16,6 +16,8 @@ from .models import Part, PartState, Story, Tag, Visibility
 if TYPE_CHECKING:
     from storyhouse.engagement.models import Comment, ReadingList
 
+    from .models import Series
+
 AnyUser = User | AnonymousUser
 
 
@@ -214,6 +216,16 @@ def can_write(user: AnyUser) -> bool:
 def can_answer_invitation(user: AnyUser, authorship) -> bool:
     """Only the invited person may accept or decline an invitation to co-write a book."""
     return bool(user.is_authenticated and authorship.user_id == user.pk and not authorship.accepted)
+
+
+def can_edit_series(user: AnyUser, series: "Series") -> bool:
+    """Only the writer who made a series may rename, describe, order or delete it."""
+    return bool(user.is_authenticated and series.owner_id == user.pk)
+
+
+def can_add_to_series(user: AnyUser, series: "Series", story: Story) -> bool:
+    """A writer puts only books they write into series they made."""
+    return can_edit_series(user, series) and can_edit_story(user, story)
 
 
 # Tag wrangling

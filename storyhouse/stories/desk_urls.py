@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import desk_views as views
+from . import import_views, series_views
 
 app_name = "desk"
 
@@ -36,4 +37,21 @@ urlpatterns = [
     ),
     path("tags/", views.tag_options, name="tag_options"),
     path("render/", views.render_markdown, name="render_markdown"),
+    path("import/", import_views.import_upload, name="import"),
+    path("series/", series_views.series_list, name="series_list"),
+    path("series/new/", series_views.series_new, name="series_new"),
+    path("series/<int:series_id>/", series_views.series_desk, name="series"),
+    path("series/<int:series_id>/edit/", series_views.series_edit, name="series_edit"),
+    path("series/<int:series_id>/delete/", series_views.series_delete, name="series_delete"),
+    path("series/<int:series_id>/books/", series_views.series_add, name="series_add"),
+    path(
+        "series/<int:series_id>/books/<int:story_id>/move/",
+        series_views.series_move,
+        name="series_move",
+    ),
+    path(
+        "series/<int:series_id>/books/<int:story_id>/remove/",
+        series_views.series_remove,
+        name="series_remove",
+    ),
 ]

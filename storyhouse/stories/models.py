@@ -456,6 +456,9 @@ class Series(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("series", kwargs={"series_id": self.pk, "slug": self.slug})
+
 
 class SeriesEntry(models.Model):
     series = models.ForeignKey(Series, on_delete=models.CASCADE)

@@ -14,6 +14,7 @@ from storyhouse.engagement.services import progress_record, read_record
 
 from . import access, queries
 from .models import Part, Story, Tag, TagSlug
+from .series import neighbours as series_neighbours
 
 PAGE_SIZE = 20
 
@@ -48,6 +49,7 @@ def story_detail(request: HttpRequest, story_id: int, slug: str) -> HttpResponse
             "first_part": parts[0] if parts else None,
             "can_edit": access.can_edit_story(request.user, story),
             "related": related_stories(story, request.user),
+            "series_places": series_neighbours(request.user, story),
         },
     )
 
