@@ -46,5 +46,6 @@ urlpatterns = [
     path("media/<path:path>", stories.media_file, name="media"),
     path("", include("storyhouse.engagement.urls")),
     path("", include("storyhouse.discovery.urls")),
+    path("opds/", include("storyhouse.discovery.opds_urls")),
     path("admin/", admin.site.urls),
 ]

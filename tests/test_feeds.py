@@ -1,12 +1,15 @@
 """Atom feeds of a tag, an author and a search: valid Atom that feed readers parse, showing
-only what a guest may see, with every title and description escaped."""
+what a guest may see (or, with a personal token, what its owner may read), with every title
+and description escaped."""
 
+import base64
 import re
 
 import feedparser
 import pytest
 from django.test import Client
 
+from storyhouse.accounts import tokens
 from storyhouse.accounts.models import User
 from storyhouse.stories import services
 from storyhouse.stories.models import Story, Tag, TagType, Visibility
@@ -82,7 +85,9 @@ def test_an_author_feed_lists_their_public_books(shelf, alice, bob):
     assert parsed.feed.link == "http://testserver/authors/alice/"
 
 
-def test_members_only_books_never_reach_a_feed_even_for_a_signed_in_member(shelf, bob):
+def test_members_only_books_never_reach_a_feed_without_a_token_even_for_a_signed_in_member(
+    shelf, bob
+):
     member = signed_in(bob)
     for url in (
         "/tags/found-family/feed.atom",
@@ -171,3 +176,91 @@ def test_the_search_page_links_to_the_feed_of_the_same_search(shelf, reader):
     head = html[: html.index("</head>")]
     assert f'<link rel="alternate" type="application/atom+xml" href="{feed_url}"' in head
     assert re.search(rf'<a href="{re.escape(feed_url)}"[^>]*>Feed', html)
+
+
+# Personal tokens: what a feed reader reads for its owner
+
+
+FEED_URLS = (
+    "/tags/found-family/feed.atom",
+    "/authors/alice/feed.atom",
+    "/search/feed.atom",
+    "/search/feed.atom?include=found-family",
+)
+
+
+def with_token(url: str, raw: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}token={raw}"
+
+
+@pytest.fixture
+def bobs_token(bob) -> str:
+    _token, raw = tokens.token_create(bob, "Feed reader")
+    return raw
+
+
+def test_a_token_in_the_address_shows_the_owners_members_only_books(shelf, bobs_token):
+    for url in FEED_URLS:
+        parsed = feed(Client(), with_token(url, bobs_token))
+        assert "For Members Only" in titles(parsed), url
+        assert "Not Yet Shared" not in titles(parsed), url
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "Basic"])
+def test_a_token_in_a_header_shows_the_owners_members_only_books(shelf, bobs_token, scheme):
+    if scheme == "Basic":
+        credentials = "Basic " + base64.b64encode(f"bob:{bobs_token}".encode()).decode()
+    else:
+        credentials = f"Bearer {bobs_token}"
+    client = Client(HTTP_AUTHORIZATION=credentials)
+
+    for url in FEED_URLS:
+        assert "For Members Only" in titles(feed(client, url)), url
+
+
+def test_a_revoked_token_is_refused(shelf, bob):
+    token, raw = tokens.token_create(bob, "Old reader")
+    tokens.token_revoke(token)
+
+    response = Client().get(with_token("/tags/found-family/feed.atom", raw))
+
+    assert response.status_code == 401
+    assert b"For Members Only" not in response.content
+
+
+def test_a_token_stays_in_the_feeds_own_address_but_never_in_links_to_pages(shelf, bobs_token):
+    response = Client().get(with_token("/tags/found-family/feed.atom", bobs_token))
+    parsed = feed(Client(), with_token("/tags/found-family/feed.atom", bobs_token))
+
+    self_link = [link for link in parsed.feed.links if link.rel == "self"][0]
+    assert self_link.href == f"http://testserver/tags/found-family/feed.atom?token={bobs_token}"
+    assert parsed.feed.link == "http://testserver/tags/found-family/"
+    for entry in parsed.entries:
+        assert bobs_token not in entry.link
+        assert bobs_token not in entry.author_detail.href
+    # Nowhere else in the document.
+    assert response.content.decode().count(bobs_token) == 1
+
+
+def test_the_owners_hidden_tags_apply_to_their_token(shelf, bob, bobs_token):
+    bob.hidden_tags.add(Tag.objects.get(slug="angst"))
+
+    parsed = feed(Client(), with_token("/search/feed.atom", bobs_token))
+
+    assert "Says It Differently" not in titles(parsed)
+    assert "Says It Differently" in titles(feed(Client(), "/search/feed.atom"))
+
+
+def test_feeds_with_a_token_are_private_and_others_may_be_cached(shelf, bob, bobs_token):
+    for url in FEED_URLS:
+        public = Client().get(url)
+        assert "public" in public["Cache-Control"] and "max-age" in public["Cache-Control"]
+        # A signed-in browser reads the guest's feed: still the same for everyone.
+        assert "public" in signed_in(bob).get(url)["Cache-Control"]
+
+        personal = Client().get(with_token(url, bobs_token))
+        assert "private" in personal["Cache-Control"]
+        assert "public" not in personal["Cache-Control"]
+        bearer = Client(HTTP_AUTHORIZATION=f"Bearer {bobs_token}").get(url)
+        assert "private" in bearer["Cache-Control"]
+        assert "Authorization" in bearer["Vary"]

@@ -1,8 +1,12 @@
 """Atom feeds of books: a tag's, an author's, and any search's, newest updated first.
 
-Feed readers fetch without signing in, so a feed shows what a guest sees: public books only,
-never members-only ones. Django's syndication framework writes the Atom (ids, updated,
-authors, links), escaping every title and description as XML.
+Feed readers cannot sign in, so a feed shows what a guest sees (public books only) unless
+it is fetched with a personal token (`?token=`, Bearer or Basic; the accounts middleware
+reads it): then it shows what the token's owner may read, members-only books included,
+and says `Cache-Control: private` so that no shared cache keeps it. A browser's session
+alone does not make a feed personal: a feed's address must show the same books wherever it
+is pasted. Django's syndication framework writes the Atom (ids, updated, authors, links),
+escaping every title and description as XML.
 """
 
 import datetime
@@ -11,25 +15,69 @@ from dataclasses import dataclass, replace
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.syndication.views import Feed
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from storyhouse.accounts.models import User
 from storyhouse.stories import queries
+from storyhouse.stories.access import AnyUser
 from storyhouse.stories.models import Story, Tag, TagSlug
 
 from .query import SearchQuery, parse
 from .search import search as search_books
 
 FEED_SIZE = 20
+# How long a shared cache (or a feed reader) may keep a feed that is the same for everyone.
+PUBLIC_MAX_AGE = 5 * 60
 
 
-def guest() -> AnonymousUser:
-    """Whom a feed is for: anyone, signed in or not."""
+def feed_reader(request: HttpRequest) -> AnyUser:
+    """Whom a feed is for: the owner of the personal token it was fetched with, else a guest
+    (whether or not a browser session is signed in)."""
+    if getattr(request, "token", None) is not None:
+        return request.user
     return AnonymousUser()
+
+
+def url_token(request: HttpRequest) -> str:
+    """The personal token when the request authenticated with `?token=` (not with a header),
+    so that links meant for the same client (feed readers, e-readers) can carry it on; else
+    "". Never put it in links meant for browsers."""
+    if getattr(request, "token", None) is not None and "HTTP_AUTHORIZATION" not in request.META:
+        return request.GET.get("token", "")
+    return ""
+
+
+def with_token(url: str, token: str) -> str:
+    """The address with `token=` added, when there is a token to carry."""
+    if not token:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({'token': token})}"
+
+
+def cache_for(response: HttpResponse, *, personal: bool) -> HttpResponse:
+    """Say who may keep a feed: only the client itself when it shows one person's reach,
+    anyone for a few minutes when it is what every guest sees."""
+    if personal:
+        patch_cache_control(response, private=True, no_cache=True)
+    else:
+        patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+    # The same address answers differently with a token in a header or a session cookie.
+    patch_vary_headers(response, ("Authorization", "Cookie"))
+    return response
+
+
+def story_guid(story: Story, site: str) -> str:
+    """An entry's id, a tag URI (RFC 4151) by the book's number: it stays the same when the
+    title (and so the address) changes, so readers do not show a renamed book as a new one."""
+    host = site.split("://", 1)[-1].split(":", 1)[0]
+    day = (story.published_at or story.created_at).date().isoformat()
+    return f"tag:{host},{day}:/stories/{story.pk}"
 
 
 def search_page_url(query: SearchQuery) -> str:
@@ -54,11 +102,18 @@ def stamped(stories: list[Story], site: str) -> list[Story]:
 class StoryFeed(Feed):
     """What every feed of books shares: how a book becomes an entry.
 
-    Each feed's object carries `feed_origin` (set in `get_object`, once per request), since
-    an entry's author link and id must be absolute and the framework does not make them so.
+    Each feed's object carries what the framework does not pass on from the request (set in
+    `get_object`, once per request): `feed_origin`, since an entry's author link and id must
+    be absolute; `feed_reader`, whose reach the feed shows; and `feed_token`, the `?token=`
+    the feed's own address keeps (so a feed reader that follows rel="self" keeps its access).
+    Links to book pages never carry it.
     """
 
     feed_type = Atom1Feed
+
+    def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = super().__call__(request, *args, **kwargs)
+        return cache_for(response, personal=not feed_reader(request).is_anonymous)
 
     def author_name(self) -> str:
         return settings.SITE_NAME
@@ -82,11 +137,7 @@ class StoryFeed(Feed):
         return story.feed_origin + authors[0].get_absolute_url() if authors else None
 
     def item_guid(self, story: Story) -> str:
-        # A tag URI (RFC 4151) by the book's number: it stays the same when the title (and so
-        # the address) changes, so feed readers do not show a renamed book as a new one.
-        host = story.feed_origin.split("://", 1)[-1].split(":", 1)[0]
-        day = (story.published_at or story.created_at).date().isoformat()
-        return f"tag:{host},{day}:/stories/{story.pk}"
+        return story_guid(story, story.feed_origin)
 
     def item_pubdate(self, story: Story) -> datetime.datetime:
         return story.published_at or story.created_at
@@ -107,6 +158,8 @@ class TagFeed(StoryFeed):
                 raise Http404
             tag = old.tag
         tag.feed_origin = origin(request)
+        tag.feed_reader = feed_reader(request)
+        tag.feed_token = url_token(request)
         return tag
 
     def title(self, tag: Tag) -> str:
@@ -119,10 +172,10 @@ class TagFeed(StoryFeed):
         return tag.get_absolute_url()
 
     def feed_url(self, tag: Tag) -> str:
-        return reverse("discovery:tag_feed", kwargs={"slug": tag.slug})
+        return with_token(reverse("discovery:tag_feed", kwargs={"slug": tag.slug}), tag.feed_token)
 
     def items(self, tag: Tag) -> list[Story]:
-        stories = queries.stories_with_tags(guest(), queries.tag_family_ids(tag))
+        stories = queries.stories_with_tags(tag.feed_reader, queries.tag_family_ids(tag))
         found = queries.with_card_data(stories.order_by("-updated_at", "-id"))[:FEED_SIZE]
         return stamped(list(found), tag.feed_origin)
 
@@ -131,6 +184,8 @@ class AuthorFeed(StoryFeed):
     def get_object(self, request: HttpRequest, username: str) -> User:
         author = get_object_or_404(User, username=username, is_active=True)
         author.feed_origin = origin(request)
+        author.feed_reader = feed_reader(request)
+        author.feed_token = url_token(request)
         return author
 
     def title(self, author: User) -> str:
@@ -143,10 +198,12 @@ class AuthorFeed(StoryFeed):
         return author.get_absolute_url()
 
     def feed_url(self, author: User) -> str:
-        return reverse("discovery:author_feed", kwargs={"username": author.username})
+        url = reverse("discovery:author_feed", kwargs={"username": author.username})
+        return with_token(url, author.feed_token)
 
     def items(self, author: User) -> list[Story]:
-        stories = queries.stories_by_author(guest(), author).order_by("-updated_at", "-id")
+        stories = queries.stories_by_author(author.feed_reader, author)
+        stories = stories.order_by("-updated_at", "-id")
         return stamped(list(queries.with_card_data(stories)[:FEED_SIZE]), author.feed_origin)
 
 
@@ -154,6 +211,8 @@ class AuthorFeed(StoryFeed):
 class FeedSearch:
     query: SearchQuery
     feed_origin: str
+    feed_reader: AnyUser
+    feed_token: str = ""
 
 
 class SearchFeed(StoryFeed):
@@ -161,7 +220,12 @@ class SearchFeed(StoryFeed):
     search says how to sort."""
 
     def get_object(self, request: HttpRequest) -> FeedSearch:
-        return FeedSearch(query=parse(request.GET), feed_origin=origin(request))
+        return FeedSearch(
+            query=parse(request.GET),
+            feed_origin=origin(request),
+            feed_reader=feed_reader(request),
+            feed_token=url_token(request),
+        )
 
     def title(self, search: FeedSearch) -> str:
         return _("A search · %(site)s") % {"site": settings.SITE_NAME}
@@ -177,11 +241,11 @@ class SearchFeed(StoryFeed):
     def feed_url(self, search: FeedSearch) -> str:
         params = search.query.urlencode()
         base = reverse("discovery:search_feed")
-        return f"{base}?{params}" if params else base
+        return with_token(f"{base}?{params}" if params else base, search.feed_token)
 
     def items(self, search: FeedSearch) -> list[Story]:
         query = search.query
         if not query.sort:
             query = replace(query, sort="updated")
-        found = search_books(query, guest(), facets=False, page_size=FEED_SIZE).stories
-        return stamped(found, search.feed_origin)
+        found = search_books(query, search.feed_reader, facets=False, page_size=FEED_SIZE)
+        return stamped(found.stories, search.feed_origin)
