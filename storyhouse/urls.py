@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 
 from storyhouse.accounts import views as accounts
+from storyhouse.api.api import api
 from storyhouse.stories import download_views, series_views
 from storyhouse.stories import views as stories
 from storyhouse.stories import wrangle_views as wrangling
@@ -48,4 +49,5 @@ urlpatterns = [
     path("", include("storyhouse.discovery.urls")),
     path("opds/", include("storyhouse.discovery.opds_urls")),
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
 ]
