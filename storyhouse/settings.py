@@ -142,6 +142,8 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
+# Books as EPUB, HTML and Markdown, built once per edit (storyhouse.stories.exporters).
+EXPORTS_ROOT = VAR_DIR / "exports"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "storyhouse.staticfiles.StaticFilesStorage"},

@@ -37,6 +37,14 @@ def no_search_index(settings) -> None:
     settings.SEARCH_INDEX = False
 
 
+@pytest.fixture(autouse=True)
+def exports_root(settings, tmp_path) -> Path:
+    """Each test builds its own export files: numbers are used again after a rollback, and
+    on the other database, so a file kept from another test could be taken for this one's."""
+    settings.EXPORTS_ROOT = tmp_path / "exports"
+    return settings.EXPORTS_ROOT
+
+
 @pytest.fixture(scope="session", autouse=True)
 def epubs_written(tmp_path_factory) -> Path:
     """Every distinct EPUB any test makes is kept here, for `test_zz_epubs_written.py` (the

@@ -18,10 +18,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def var_dir(settings, tmp_path) -> Path:
+def media_root(settings, tmp_path) -> Path:
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.VAR_DIR = tmp_path / "var"
-    return settings.VAR_DIR
+    return settings.MEDIA_ROOT
 
 
 def export(*args: str) -> tuple[int, str, str]:

@@ -27,10 +27,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def var_dir(settings, tmp_path) -> Path:
+def media_root(settings, tmp_path) -> Path:
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.VAR_DIR = tmp_path / "var"
-    return settings.VAR_DIR
+    return settings.MEDIA_ROOT
 
 
 @pytest.fixture
@@ -53,8 +52,8 @@ def content(response) -> bytes:
     return b"".join(response.streaming_content)
 
 
-def exported_files(var_dir: Path, story: Story) -> list[Path]:
-    return sorted((var_dir / "exports" / str(story.pk)).glob("*.*"))
+def exported_files(exports_root: Path, story: Story) -> list[Path]:
+    return sorted((exports_root / str(story.pk)).glob("*.*"))
 
 
 # The book page
@@ -179,13 +178,13 @@ def test_only_published_parts_are_in_the_files_even_for_the_author(alice, book):
 # The cache
 
 
-def test_a_file_is_built_once_and_rebuilt_after_an_edit(alice, reader, book, var_dir):
+def test_a_file_is_built_once_and_rebuilt_after_an_edit(alice, reader, book, exports_root):
     url = download_url(book, "html")
     first = content(reader.get(url))
-    [built] = exported_files(var_dir, book)
+    [built] = exported_files(exports_root, book)
     stamp = built.stat().st_mtime_ns
     assert content(reader.get(url)) == first
-    assert exported_files(var_dir, book) == [built]
+    assert exported_files(exports_root, book) == [built]
     assert built.stat().st_mtime_ns == stamp  # served again, not made again
 
     storm = book.parts.get(title="Storm")
@@ -193,19 +192,19 @@ def test_a_file_is_built_once_and_rebuilt_after_an_edit(alice, reader, book, var
     services.part_save(storm, edited_by=alice)
     again = content(reader.get(url))
     assert b"The storm breaks &amp; the light holds." in again
-    [rebuilt] = exported_files(var_dir, book)
+    [rebuilt] = exported_files(exports_root, book)
     assert rebuilt != built and not built.exists()  # the older file is gone
 
 
-def test_formats_are_kept_apart_and_a_new_name_rebuilds(alice, reader, book, var_dir):
+def test_formats_are_kept_apart_and_a_new_name_rebuilds(alice, reader, book, exports_root):
     content(reader.get(download_url(book, "epub")))
     content(reader.get(download_url(book, "md")))
-    assert sorted(path.suffix for path in exported_files(var_dir, book)) == [".epub", ".md"]
+    assert sorted(path.suffix for path in exported_files(exports_root, book)) == [".epub", ".md"]
     alice.display_name = "Alice P. Liddell"
     alice.save()
     data = content(reader.get(download_url(book, "md")))
     assert b"Alice P. Liddell" in data
-    assert sorted(path.suffix for path in exported_files(var_dir, book)) == [".epub", ".md"]
+    assert sorted(path.suffix for path in exported_files(exports_root, book)) == [".epub", ".md"]
 
 
 def test_publishing_a_part_rebuilds_the_file(alice, reader, book):

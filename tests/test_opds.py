@@ -399,3 +399,11 @@ def test_a_feeds_queries_do_not_grow_with_its_books(shelf, alice, django_assert_
     with django_assert_max_num_queries(len(few.captured_queries)):
         parsed = catalog(client, "/opds/new/")
     assert len(parsed.entries) == 9
+
+
+def test_every_page_points_e_readers_to_the_catalog(db):
+    page = Client().get("/").content.decode()
+    assert (
+        '<link rel="related" href="/opds/" '
+        'type="application/atom+xml;profile=opds-catalog;kind=navigation"'
+    ) in page

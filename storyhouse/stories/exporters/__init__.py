@@ -2,7 +2,7 @@
 
 `export_file(story, format)` is what the download page, `storyhouse export` and the
 "download all my data" archive call: the file, built once and kept under
-VAR_DIR/exports/ until the book changes. `render(story, format)` makes the bytes afresh.
+EXPORTS_ROOT (var/exports/) until the book changes. `render(story, format)` makes the bytes afresh.
 """
 
 import hashlib
@@ -60,7 +60,7 @@ def render(story: Story, format: str, *, drafts: bool = False) -> bytes:
 
 
 def exports_dir() -> Path:
-    return Path(settings.VAR_DIR) / "exports"
+    return Path(settings.EXPORTS_ROOT)
 
 
 def _version_key(story: Story, format: str) -> str:
