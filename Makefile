@@ -4,7 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/storyhouse
-PYTEST_ARGS ?=
+# One test process per core. Tests are handed out in pytest-django's order, so each process
+# runs the tests that empty the database (transactional ones) after the others.
+PYTEST_ARGS ?= -n auto
 # Tests keep their own var/ (secret key, collected static files) apart from the demo's.
 export STORYHOUSE_VAR_DIR ?= $(CURDIR)/var/test
 
@@ -32,7 +34,7 @@ test-sqlite: $(INSTALLED)
 	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
 
 test-postgres: $(INSTALLED)
-	@if [ "$$CI" = "true" ] || $(PY) -c "import psycopg; psycopg.connect('$(TEST_POSTGRES_URL)', connect_timeout=2).close()" 2>/dev/null; then \
+	@if [ "$$CI" = "true" ] || $(PY) -c "import psycopg; psycopg.connect('$(TEST_POSTGRES_URL)', dbname='postgres', connect_timeout=2).close()" 2>/dev/null; then \
 		echo "== the suite again, on PostgreSQL ($(TEST_POSTGRES_URL))"; \
 		DATABASE_URL=$(TEST_POSTGRES_URL) $(PY) -m pytest $(PYTEST_ARGS); \
 	else \

@@ -1,6 +1,10 @@
-"""Shared test set-up: named people (alice writes, bob reads) and the sample page."""
+"""Shared test set-up: named people (alice writes, bob reads) and the sample page; and,
+once every test has run, epubcheck on every EPUB the tests made."""
 
 import hashlib
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from unittest import mock
 
@@ -45,11 +49,21 @@ def exports_root(settings, tmp_path) -> Path:
     return settings.EXPORTS_ROOT
 
 
+# Where the tests keep a copy of each EPUB they make. Set by the process that runs the
+# session (before pytest-xdist starts its workers, which inherit it) and checked by it last.
+EPUBS_WRITTEN = "STORYHOUSE_TEST_EPUBS"
+
+
+def pytest_configure(config) -> None:
+    if not hasattr(config, "workerinput"):
+        os.environ[EPUBS_WRITTEN] = tempfile.mkdtemp(prefix="storyhouse-test-epubs-")
+
+
 @pytest.fixture(scope="session", autouse=True)
-def epubs_written(tmp_path_factory) -> Path:
-    """Every distinct EPUB any test makes is kept here, for `test_zz_epubs_written.py` (the
-    last test file to run) to check with epubcheck: not only the books made to be checked."""
-    folder = tmp_path_factory.mktemp("epubs-written")
+def epubs_written() -> Path:
+    """Every distinct EPUB any test makes is kept, for `pytest_sessionfinish` to check with
+    epubcheck: not only the books made to be checked."""
+    folder = Path(os.environ[EPUBS_WRITTEN])
     render = epub.render
 
     def render_and_keep(book) -> bytes:
@@ -59,6 +73,38 @@ def epubs_written(tmp_path_factory) -> Path:
 
     with mock.patch.object(epub, "render", render_and_keep):
         yield folder
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Every EPUB Storyhouse wrote in this run passes epubcheck with no error and no warning
+    (the odd books of the download, OPDS, API, import and your-data tests too). Run once, by
+    the process that ran the session, after all its workers are done; a problem fails the run."""
+    if hasattr(session.config, "workerinput"):
+        return
+    folder = Path(os.environ.pop(EPUBS_WRITTEN))
+    files = sorted(folder.glob("*.epub"))
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    reporter.ensure_newline()
+    try:
+        if not files:
+            return
+        if shutil.which("epubcheck") is None and os.environ.get("CI") != "true":
+            reporter.write_line(
+                f"{len(files)} EPUBs written but not checked: install epubcheck "
+                "(apt-get install epubcheck) to check them"
+            )
+            return
+        from tests.export_books import epubcheck_problems
+
+        problems = {name: found for name, found in epubcheck_problems(*files).items() if found}
+        reporter.write_line(f"epubcheck: {len(files)} EPUBs written by the tests checked")
+        if problems:
+            for name, found in problems.items():
+                reporter.write_line(f"epubcheck: {name}: " + "; ".join(found), red=True)
+            reporter.write_line(f"{len(problems)} of {len(files)} EPUBs fail epubcheck", red=True)
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
