@@ -46,6 +46,19 @@ def axe_report(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def axe_failures(page, axe: Axe, name: str) -> list[str]:
+    """What axe finds on the page as it is, in the light theme and then the dark one."""
+    failures = []
+    for theme in ("light", "dark"):
+        if theme == "dark":
+            page.evaluate("document.documentElement.dataset.theme = 'dark'")
+        for violation in axe.run(page, options=AXE_OPTIONS).response["violations"]:
+            targets = [node["target"] for node in violation["nodes"]]
+            failures.append(f"{name} ({theme}): {violation['id']} {targets}")
+    page.evaluate("delete document.documentElement.dataset.theme")
+    return failures
+
+
 @pytest.fixture(scope="module")
 def axe() -> Axe:
     return Axe()

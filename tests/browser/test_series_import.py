@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from storyhouse.stories import series as series_rules
 from storyhouse.stories.models import Series, Story
 from tests.browser.conftest import PHONE, SAMPLE_BOOK, signed_in_page
-from tests.browser.test_accessibility import AXE_OPTIONS
+from tests.browser.test_accessibility import axe_failures
 from tests.browser.test_writing import fits_the_screen_width
 from tests.helpers import BROWSER_AGENT, write_book
 
@@ -98,14 +98,7 @@ def test_the_series_and_import_pages_pass_axe_and_fit_a_phone(new_page, live_ser
             expect(page.get_by_role("heading", level=1)).to_be_visible()
             if screen == "phone" and not fits_the_screen_width(page):
                 failures.append(f"{name} on a phone: wider than the screen")
-            for theme in ("light", "dark"):
-                if theme == "dark":
-                    page.evaluate("document.documentElement.dataset.theme = 'dark'")
-                violations = axe.run(page, options=AXE_OPTIONS).response["violations"]
-                for violation in violations:
-                    targets = [node["target"] for node in violation["nodes"]]
-                    failures.append(f"{name} ({screen}, {theme}): {violation['id']} {targets}")
-            page.evaluate("delete document.documentElement.dataset.theme")
+            failures += axe_failures(page, axe, f"{name} on {screen}")
     assert not failures, "\n".join(failures)
 
 

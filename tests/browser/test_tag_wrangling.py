@@ -8,18 +8,14 @@ import html5lib
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.test import Client
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from storyhouse.accounts.models import User
 from storyhouse.stories import services
 from storyhouse.stories.models import Tag, TagType
 from tests.browser.conftest import PHONE, signed_in_page
+from tests.browser.test_accessibility import axe_failures
 from tests.helpers import BROWSER_AGENT, write_book
-
-AXE_OPTIONS = {
-    "resultTypes": ["violations"],
-    "rules": {"color-contrast-enhanced": {"enabled": True}},
-}
 
 
 @pytest.fixture(scope="module")
@@ -43,18 +39,6 @@ def tags(writer) -> dict[str, Tag]:
     write_book(writer, "Sunlit Rivals", tags=[hero_villain])
     write_book(writer, "Midnight Duel", tags=[villain_romance])
     return {"hero_villain": hero_villain, "villain_romance": villain_romance}
-
-
-def axe_failures(page: Page, axe: Axe, name: str) -> list[str]:
-    failures = []
-    for theme in ("light", "dark"):
-        if theme == "dark":
-            page.evaluate("document.documentElement.dataset.theme = 'dark'")
-        for violation in axe.run(page, options=AXE_OPTIONS).response["violations"]:
-            targets = [node["target"] for node in violation["nodes"]]
-            failures.append(f"{name} ({theme}): {violation['id']} {targets}")
-    page.evaluate("delete document.documentElement.dataset.theme")
-    return failures
 
 
 @pytest.mark.browser
