@@ -21,7 +21,6 @@ REDIS_PREFIX = "storyhouse:page:"
 # Browsers keep a copy but ask again each time: a guest never reads a stale page.
 CACHE_CONTROL = "no-cache"
 GZIP_MIN_BYTES = 200
-HIT = ("X-Cache", "hit")
 
 
 class Entry:
@@ -77,13 +76,13 @@ class Entry:
             ("Cache-Control", CACHE_CONTROL),
             ("Last-Modified", http_date(self.created)),
         ]
-        self.not_modified = [*common, ("ETag", self.etag), HIT]
+        self.not_modified = [*common, ("ETag", self.etag)]
         self.plain = [*self.not_modified, ("Content-Length", str(len(self.body)))]
         if self.gzip_body is None:
             self.gzipped = None
             self.not_modified_gzipped = None
             return
-        self.not_modified_gzipped = [*common, ("ETag", etag_gz), HIT]
+        self.not_modified_gzipped = [*common, ("ETag", etag_gz)]
         self.gzipped = [
             *self.not_modified_gzipped,
             ("Content-Encoding", "gzip"),

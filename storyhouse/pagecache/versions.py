@@ -35,8 +35,10 @@ def change_keys(kind: str, object_id: int, story_id: int | None) -> tuple[str, .
     if kind == Change.Kind.TAG:
         return (f"tag:{object_id}", LISTING)
     if kind == Change.Kind.ENGAGEMENT:
-        # Cards in lists show no vote or comment counts: only the part and its book.
-        return (f"part:{object_id}", f"story:{story_id}")
+        # Only the part's page shows its votes and comments; the book page depends on each
+        # of its parts' keys, and cards in lists show no such counts. (Not `story:`, which
+        # every part page of the book depends on: one vote would drop them all.)
+        return (f"part:{object_id}",)
     return (LISTING,)
 
 
