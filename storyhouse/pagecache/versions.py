@@ -84,7 +84,10 @@ class Versions:
 
     def bump(self, rows: Iterable[tuple[int, str, int, int | None]]) -> None:
         """Changes this process just committed: its next request must not see the pages
-        they change, without waiting for the next poll."""
+        they change, without waiting for the next poll. A process that does not follow the
+        log (a command, the worker) keeps no pages: nothing to do, and nothing to remember."""
+        if self.floor is None:
+            return
         with self._lock:
             versions = self._versions
             for pk, kind, object_id, story_id in rows:
