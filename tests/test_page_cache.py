@@ -22,14 +22,16 @@ from django.db import OperationalError, close_old_connections
 from django.test import Client
 
 from storyhouse.accounts import services as accounts
+from storyhouse.discovery import index
 from storyhouse.engagement import services as engagement
 from storyhouse.pagecache import versions as versions_module
 from storyhouse.pagecache.app import PageCacheApp
 from storyhouse.pagecache.store import LocalStore, RedisStore
 from storyhouse.pagecache.versions import Versions
+from storyhouse.stories import series as series_rules
 from storyhouse.stories import services
 from storyhouse.stories.changes import ChangeCursor
-from storyhouse.stories.models import Change, Part, PartState, Story, Tag, TagType
+from storyhouse.stories.models import Change, Part, PartState, Series, Story, Tag, TagType
 from tests.helpers import BROWSER_AGENT, write_book
 
 pytestmark = pytest.mark.django_db
@@ -516,3 +518,45 @@ def test_redis_out_of_reach_is_no_error(settings, site, books):
     url = part_url(books[0])
     assert call(app, url).status == 200
     assert call(app, url).cache == "hit"
+
+
+def test_a_book_put_in_a_series_shows_it_on_its_page(
+    site, books, alice, django_capture_on_commit_callbacks
+):
+    a, b, _tag = books
+    book_page, b_part = a.get_absolute_url(), part_url(b)
+    for url in (book_page, b_part):
+        call(site, url)
+    with django_capture_on_commit_callbacks(execute=True):
+        series = series_rules.series_edit(
+            Series(), owner=alice, title="Coastal Tales", description_source=""
+        )
+        series_rules.series_add(series, a)
+    after = call(site, book_page)
+    assert after.cache == "miss" and "Coastal Tales" in after.text
+    assert call(site, b_part).cache == "hit"
+
+
+def test_a_search_page_waits_for_the_search_index_to_apply_a_change(
+    settings, site, books, alice, django_capture_on_commit_callbacks
+):
+    a, _b, _tag = books
+    settings.SEARCH_INDEX = True
+    index.install(index.FilterIndex.build())
+    try:
+        url = "/search/?sort=updated"
+        call(site, url)
+        assert call(site, url).cache == "hit"
+        with django_capture_on_commit_callbacks(execute=True):
+            story = write_book(alice, "The Tide Tables", 1)
+        site.versions.poll()
+        # The page cache has read the change, the index not yet: the page is rendered (from
+        # the index as it is), not kept.
+        assert call(site, url).cache == "miss"
+        assert call(site, url).cache == "miss"
+        index.current().apply_changes()
+        fresh = call(site, url)
+        assert fresh.cache == "miss" and story.title in fresh.text
+        assert call(site, url).cache == "hit"
+    finally:
+        index.install(None)
