@@ -226,6 +226,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # in the background at start and following the change log; off, searches ask the database.
 SEARCH_INDEX = envbool("SEARCH_INDEX", True)
 
+# Reads (one reader opened one part on one day) are held in each web process and written in
+# batches every READS_FLUSH_SECONDS (storyhouse.engagement.read_buffer), so a page view costs
+# no database write; a graceful stop writes what is held. Off: each read is written at once.
+READS_BUFFERED = envbool("READS_BUFFERED", True)
+READS_FLUSH_SECONDS = float(os.environ.get("READS_FLUSH_SECONDS") or 0.5)
+
 # The API (/api/): requests per minute per personal token, or per client address without one.
 API_READS_PER_MINUTE = envint("API_READS_PER_MINUTE", 600)
 API_WRITES_PER_MINUTE = envint("API_WRITES_PER_MINUTE", 60)
