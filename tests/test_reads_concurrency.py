@@ -19,37 +19,13 @@ from storyhouse.engagement import read_buffer
 from storyhouse.engagement.models import Read
 from storyhouse.engagement.services import read_record
 from storyhouse.stories.models import Part, Story
-from tests.helpers import BROWSER_AGENT, write_book
+from tests.helpers import BROWSER_AGENT, together, write_book
 
 # serialized_rollback: what the migrations made (ratings, archive warnings) comes back after the
 # flush that ends each of these tests.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 READERS = 12
-
-
-def together(work: list[Callable[[], bool]]) -> list[bool]:
-    """Run each function in its own thread, all released at once; their results in order."""
-    barrier = threading.Barrier(len(work))
-    results: list[bool | BaseException] = [False] * len(work)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = work[index]()
-        except BaseException as error:  # noqa: BLE001 - reported by the test below
-            results[index] = error
-        finally:
-            connection.close()  # this thread's own connection
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    errors = [result for result in results if isinstance(result, BaseException)]
-    assert not errors, errors
-    return results
 
 
 def opening(part: Part, user: User | None = None, guest: str = "") -> Callable[[], bool]:
