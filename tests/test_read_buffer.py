@@ -164,7 +164,7 @@ class TestTheDatabaseRefuses:
             buffer.flush()
         for n in range(5, 7):
             taking(buffer, part, f"gguest-cookie-{n:06d}")
-        assert "read buffer is full" in caplog.text
+        assert "read buffer is full: the oldest reads go (1 so far)" in caplog.text
 
         assert buffer.flush() == 3
 

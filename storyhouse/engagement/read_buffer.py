@@ -10,6 +10,7 @@ tried again.
 """
 
 import atexit
+import contextlib
 import datetime
 import logging
 import threading
@@ -35,7 +36,7 @@ BATCH_SIZE = 5_000
 MAX_HELD = 100_000
 # (part, reader) pairs remembered for today, to drop a repeat without asking the database;
 # forgetting one only means the database drops the repeat instead.
-MAX_SEEN = 200_000
+MAX_SEEN = 100_000
 # Rows per INSERT statement, within the database's limit on parameters (SQLite: 999).
 MAX_ROWS_PER_STATEMENT = 1_000
 
@@ -61,6 +62,7 @@ class ReadBuffer:
         self._held: OrderedDict[tuple[int, str, datetime.date], PendingRead] = OrderedDict()
         self._seen: OrderedDict[tuple[int, str], None] = OrderedDict()
         self._seen_day: datetime.date | None = None
+        self._dropped = 0
         # Set when the buffer holds a batch: the flushing thread wakes up early.
         self.full = threading.Event()
 
@@ -72,6 +74,7 @@ class ReadBuffer:
         this reader's read of this part today."""
         day = timezone.localdate()
         now = timezone.now()
+        dropped = 0
         with self._lock:
             if day != self._seen_day:
                 self._seen.clear()
@@ -87,9 +90,14 @@ class ReadBuffer:
             )
             if len(self._held) > self.max_held:
                 self._held.popitem(last=False)
-                log.warning("The read buffer is full: 1 read was dropped")
+                self._dropped += 1
+                dropped = self._dropped
             if len(self._held) >= self.batch_size:
                 self.full.set()
+        # Nothing flushes this buffer, or the database has long refused: say so now and
+        # then, not on every page view.
+        if dropped % 10_000 == 1:
+            log.warning("The read buffer is full: the oldest reads go (%d so far)", dropped)
         return True
 
     def flush(self) -> int:
@@ -108,7 +116,8 @@ class ReadBuffer:
                     log.exception("Reads could not be written; they are kept to try again")
                     self._keep(taken[start:])
                     if not connection.in_atomic_block:
-                        connection.close()  # a broken connection is opened afresh next time
+                        with contextlib.suppress(Exception):
+                            connection.close()  # a broken one is opened afresh next time
                     break
             return counted
 
@@ -252,4 +261,7 @@ def _flush_forever() -> None:
     """Never ends and never raises: flush() logs its failures and keeps the reads."""
     while True:
         default.full.wait(timeout=settings.READS_FLUSH_SECONDS)
-        default.flush()
+        try:
+            default.flush()
+        except Exception:
+            log.exception("The read buffer could not be flushed; trying again")
