@@ -87,7 +87,7 @@ def test_reads_are_written_soon_and_on_a_graceful_stop(tmp_path):
     port = free_port()
     server = serve({**env, "READS_FLUSH_SECONDS": "3600"}, port)
     try:
-        wait_for(f"http://127.0.0.1:{port}/", server)
+        wait_for(f"http://127.0.0.1:{port}/", server, seconds=90)  # collectstatic first
         for n in range(GUESTS):
             assert read_as(f"guest-stopping-{n:04d}", f"http://127.0.0.1:{port}{path}") == 200
         assert reads_in(database) == (0, 0)
@@ -99,7 +99,7 @@ def test_reads_are_written_soon_and_on_a_graceful_stop(tmp_path):
     port = free_port()
     server = serve(env, port)
     try:
-        wait_for(f"http://127.0.0.1:{port}/", server)
+        wait_for(f"http://127.0.0.1:{port}/", server, seconds=90)  # collectstatic first
         for n in range(GUESTS):
             assert read_as(f"guest-running-{n:04d}", f"http://127.0.0.1:{port}{path}") == 200
         deadline = time.monotonic() + 5
