@@ -235,6 +235,12 @@ PAGE_CACHE_MAX_AGE = envint("PAGE_CACHE_MAX_AGE", 60)
 PAGE_CACHE_POLL_SECONDS = float(os.environ.get("PAGE_CACHE_POLL_SECONDS") or 0.1)
 PAGE_CACHE_ENTRIES = envint("PAGE_CACHE_ENTRIES", 2000)
 
+# Reads (one reader opened one part on one day) are held in each web process and written in
+# batches every READS_FLUSH_SECONDS (storyhouse.engagement.read_buffer), so a page view costs
+# no database write; a graceful stop writes what is held. Off: each read is written at once.
+READS_BUFFERED = envbool("READS_BUFFERED", True)
+READS_FLUSH_SECONDS = float(os.environ.get("READS_FLUSH_SECONDS") or 0.5)
+
 # The API (/api/): requests per minute per personal token, or per client address without one.
 API_READS_PER_MINUTE = envint("API_READS_PER_MINUTE", 600)
 API_WRITES_PER_MINUTE = envint("API_WRITES_PER_MINUTE", 60)

@@ -14,10 +14,13 @@ django_application = get_wsgi_application()
 from django.conf import settings  # noqa: E402 - needs the application set up first
 
 from storyhouse.discovery import index  # noqa: E402
+from storyhouse.engagement import read_buffer  # noqa: E402
 from storyhouse.pagecache import app as pagecache  # noqa: E402
 from storyhouse.pagecache import versions  # noqa: E402
 
 index.start()
 if settings.PAGE_CACHE:
     versions.start()
+# Reads are written in batches from the background, and once more when the process stops.
+read_buffer.start()
 application = pagecache.wrap(django_application)

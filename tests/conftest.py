@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from storyhouse.accounts.models import User
+from storyhouse.engagement import read_buffer
 from storyhouse.stories.exporters import epub
 from tests.helpers import BROWSER_AGENT
 
@@ -26,6 +27,15 @@ SAMPLE = (
 def fresh_cache() -> None:
     """Counts kept in the cache (failed logins, sign-ups, reset emails) start from nothing."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def empty_read_buffer() -> None:
+    """Reads a test took but did not flush are forgotten: its database is rolled back, and
+    they must not be written into the next test's."""
+    read_buffer.default.clear()
+    yield
+    read_buffer.default.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,12 @@
 
 import os
 import shutil
+import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
+from django.db import connection
 
 from storyhouse.accounts.models import User
 from storyhouse.stories import services
@@ -13,6 +17,8 @@ BROWSER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0 Safari/537.36"
 )
+
+T = TypeVar("T")
 
 
 def needs_tool(command: str, package: str) -> pytest.MarkDecorator:
@@ -52,3 +58,28 @@ def write_book(
         )
     story.refresh_from_db()
     return story
+
+
+def together(work: list[Callable[[], T]]) -> list[T]:
+    """Run each function in its own thread, all released at once; their results in order.
+    Each thread has its own database connection, closed when it is done."""
+    barrier = threading.Barrier(len(work))
+    results: list[T | BaseException | None] = [None] * len(work)
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = work[index]()
+        except BaseException as error:  # noqa: BLE001 - reported below, in the test
+            results[index] = error
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    errors = [result for result in results if isinstance(result, BaseException)]
+    assert not errors, errors
+    return results

@@ -15,40 +15,17 @@ from django.db import connection
 from django.test import RequestFactory
 
 from storyhouse.accounts.models import User
+from storyhouse.engagement import read_buffer
 from storyhouse.engagement.models import Read
 from storyhouse.engagement.services import read_record
 from storyhouse.stories.models import Part, Story
-from tests.helpers import BROWSER_AGENT, write_book
+from tests.helpers import BROWSER_AGENT, together, write_book
 
 # serialized_rollback: what the migrations made (ratings, archive warnings) comes back after the
 # flush that ends each of these tests.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 READERS = 12
-
-
-def together(work: list[Callable[[], bool]]) -> list[bool]:
-    """Run each function in its own thread, all released at once; their results in order."""
-    barrier = threading.Barrier(len(work))
-    results: list[bool | BaseException] = [False] * len(work)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = work[index]()
-        except BaseException as error:  # noqa: BLE001 - reported by the test below
-            results[index] = error
-        finally:
-            connection.close()  # this thread's own connection
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    errors = [result for result in results if isinstance(result, BaseException)]
-    assert not errors, errors
-    return results
 
 
 def opening(part: Part, user: User | None = None, guest: str = "") -> Callable[[], bool]:
@@ -60,6 +37,8 @@ def opening(part: Part, user: User | None = None, guest: str = "") -> Callable[[
 
 
 def reads_of(part: Part) -> tuple[int, int]:
+    """The counts once the reads taken so far are written."""
+    read_buffer.flush()
     part.refresh_from_db()
     return part.reads_count, Story.objects.get(pk=part.story_id).reads_count
 
@@ -112,9 +91,10 @@ def test_readers_of_different_parts_of_one_book_add_up_on_the_book(part):
     assert reads_of(part)[1] == READERS
 
 
-def test_reads_counted_while_the_writer_saves_the_book_are_kept(part, monkeypatch):
+def test_reads_counted_while_the_writer_saves_the_book_are_kept(part, monkeypatch, settings):
     """Saving a book adds up its parts' counts again. Readers counted between that sum and
     the save must not be overwritten by it: the saver pauses right there while they read."""
+    settings.READS_BUFFERED = False  # each read is written during the pause, not after it
     from storyhouse.stories.services import story_refresh
 
     readers = [

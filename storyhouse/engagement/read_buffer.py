@@ -1,29 +1,267 @@
-"""Counting reads from outside a Django view (the page cache answers part pages itself).
+"""Reads held in memory and written in batches, so that a page view costs no database write.
 
-A minimal stand-in with the buffer's signature: it writes at once, as `read_record` does.
-The read buffer (issue 6, item 2) replaces it with batched writes.
+A web process takes each read into a buffer (`add`: no I/O) and a background thread writes
+what it holds (`flush`) every READS_FLUSH_SECONDS, sooner when it grows big, and once more when
+the process stops gracefully. The database decides what counts: a read is a row, unique on
+(part, reader, day), inserted with ON CONFLICT DO NOTHING, and the counts on parts and books
+grow by exactly the rows really inserted, in the same transaction. So two processes (or hosts)
+flushing the same read at once count it once, and a flush that fails counts nothing and is
+tried again.
 """
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+import atexit
+import contextlib
+import datetime
+import logging
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
+from storyhouse.accounts.models import User
 from storyhouse.stories.models import Part, Story
 
 from .models import Read
 
+log = logging.getLogger(__name__)
+
+# A batch is written in one transaction; a buffer this full is flushed without waiting.
+BATCH_SIZE = 5_000
+# While the database refuses (it is down), reads wait up to this many; past it the oldest go.
+MAX_HELD = 100_000
+# (part, reader) pairs remembered for today, to drop a repeat without asking the database;
+# forgetting one only means the database drops the repeat instead.
+MAX_SEEN = 100_000
+# Rows per INSERT statement, within the database's limit on parameters (SQLite: 999).
+MAX_ROWS_PER_STATEMENT = 1_000
+
+
+class PendingRead(NamedTuple):
+    part_id: int
+    story_id: int
+    reader: str
+    user_id: int | None
+    day: datetime.date
+    at: datetime.datetime
+
+
+class ReadBuffer:
+    """The reads one process took and has not written yet. Thread-safe. Each process has
+    one (`default`); tests make more to play several processes."""
+
+    def __init__(self, *, batch_size: int = BATCH_SIZE, max_held: int = MAX_HELD) -> None:
+        self.batch_size = batch_size
+        self.max_held = max_held
+        self._lock = threading.Lock()
+        self._flushing = threading.Lock()  # one flush at a time, so kept reads stay in order
+        self._held: OrderedDict[tuple[int, str, datetime.date], PendingRead] = OrderedDict()
+        self._seen: OrderedDict[tuple[int, str], None] = OrderedDict()
+        self._seen_day: datetime.date | None = None
+        self._dropped = 0
+        # Set when the buffer holds a batch: the flushing thread wakes up early.
+        self.full = threading.Event()
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def add(self, *, part_id: int, story_id: int, reader: str, user_id: int | None) -> bool:
+        """Take a read for counting (True), or drop it (False): this process already took
+        this reader's read of this part today."""
+        day = timezone.localdate()
+        now = timezone.now()
+        dropped = 0
+        with self._lock:
+            if day != self._seen_day:
+                self._seen.clear()
+                self._seen_day = day
+            seen = (part_id, reader)
+            if seen in self._seen:
+                return False
+            self._seen[seen] = None
+            if len(self._seen) > MAX_SEEN:
+                self._seen.popitem(last=False)
+            self._held[(part_id, reader, day)] = PendingRead(
+                part_id, story_id, reader, user_id, day, now
+            )
+            if len(self._held) > self.max_held:
+                self._held.popitem(last=False)
+                self._dropped += 1
+                dropped = self._dropped
+            if len(self._held) >= self.batch_size:
+                self.full.set()
+        # Nothing flushes this buffer, or the database has long refused: say so now and
+        # then, not on every page view.
+        if dropped % 10_000 == 1:
+            log.warning("The read buffer is full: the oldest reads go (%d so far)", dropped)
+        return True
+
+    def flush(self) -> int:
+        """Write every read held, a batch per transaction; returns how many were newly
+        counted. What could not be written stays held for the next flush. Never raises."""
+        with self._flushing:
+            with self._lock:
+                taken = list(self._held.values())
+                self._held = OrderedDict()
+                self.full.clear()
+            counted = 0
+            for start in range(0, len(taken), self.batch_size):
+                try:
+                    counted += write_reads(taken[start : start + self.batch_size])
+                except Exception:
+                    log.exception("Reads could not be written; they are kept to try again")
+                    self._keep(taken[start:])
+                    if not connection.in_atomic_block:
+                        with contextlib.suppress(Exception):
+                            connection.close()  # a broken one is opened afresh next time
+                    break
+            return counted
+
+    def _keep(self, unwritten: Sequence[PendingRead]) -> None:
+        """Put back reads a flush could not write, before those taken since."""
+        with self._lock:
+            held = OrderedDict(((read.part_id, read.reader, read.day), read) for read in unwritten)
+            held.update(self._held)
+            dropped = 0
+            while len(held) > self.max_held:
+                held.popitem(last=False)
+                dropped += 1
+            self._held = held
+        if dropped:
+            log.warning(
+                "The database has refused reads for a while: the %d oldest were dropped", dropped
+            )
+
+    def clear(self) -> None:
+        """Forget everything held and seen (tests: one test's reads never reach the next)."""
+        with self._lock:
+            self._held.clear()
+            self._seen.clear()
+            self._seen_day = None
+            self.full.clear()
+
+
+def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _existing(model: type[Model], ids: set[int]) -> set[int]:
+    """Which of these primary keys still exist: a part or an account may have gone since."""
+    found: set[int] = set()
+    for chunk in _chunks(sorted(ids), MAX_ROWS_PER_STATEMENT // 2):
+        found.update(model.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+    return found
+
+
+def write_reads(reads: Sequence[PendingRead]) -> int:
+    """Insert the reads not in the database yet and add exactly those to the counts on their
+    parts and books, in one transaction. Returns how many were inserted.
+
+    Rows and counts are written in one order (by part, then reader; parts and books by id),
+    so that two processes flushing at once wait for each other instead of deadlocking."""
+    if not reads:
+        return 0
+    meta = Read._meta
+    quote = connection.ops.quote_name
+    part, reader, user, day, at = (
+        meta.get_field(name) for name in ("part", "reader", "user", "day", "created_at")
+    )
+    columns = ", ".join(quote(field.column) for field in (part, reader, user, day, at))
+    unique = ", ".join(quote(field.column) for field in (part, reader, day))
+    per_statement = min(
+        MAX_ROWS_PER_STATEMENT, (connection.features.max_query_params or 65_535) // 5
+    )
+    inserted: Counter[int] = Counter()
+    with transaction.atomic():
+        parts = _existing(Part, {read.part_id for read in reads})
+        users = _existing(User, {read.user_id for read in reads if read.user_id is not None})
+        rows = sorted(
+            (read for read in reads if read.part_id in parts),
+            key=lambda read: (read.part_id, read.reader, read.day),
+        )
+        story_of = {read.part_id: read.story_id for read in rows}
+        with connection.cursor() as cursor:
+            for chunk in _chunks(rows, per_statement):
+                values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+                params: list = []
+                for read in chunk:
+                    params += [
+                        read.part_id,
+                        read.reader,
+                        read.user_id if read.user_id in users else None,
+                        day.get_db_prep_value(read.day, connection),
+                        at.get_db_prep_value(read.at, connection),
+                    ]
+                cursor.execute(
+                    f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values} "  # noqa: S608 - names from _meta
+                    f"ON CONFLICT ({unique}) DO NOTHING RETURNING {quote(part.column)}",
+                    params,
+                )
+                inserted.update(part_id for (part_id,) in cursor.fetchall())
+            by_story: Counter[int] = Counter()
+            for part_id, count in inserted.items():
+                by_story[story_of[part_id]] += count
+            _add_reads(cursor, Part, inserted)
+            _add_reads(cursor, Story, by_story)
+    return sum(inserted.values())
+
+
+def _add_reads(cursor, model: type[Model], counts: Counter[int]) -> None:
+    if not counts:
+        return
+    quote = connection.ops.quote_name
+    meta = model._meta
+    column = quote(meta.get_field("reads_count").column)
+    cursor.executemany(
+        f"UPDATE {quote(meta.db_table)} SET {column} = {column} + %s "  # noqa: S608 - names from _meta
+        f"WHERE {quote(meta.pk.column)} = %s",
+        [(count, pk) for pk, count in sorted(counts.items())],
+    )
+
+
+# The process's buffer, and the thread that flushes it.
+
+default = ReadBuffer()
+_thread: threading.Thread | None = None
+_start_lock = threading.Lock()
+
 
 def add(*, part_id: int, story_id: int, reader: str, user_id: int | None) -> bool:
-    """Count a read of a published part by `reader` (`g<token>` or `u<id>`), once a day.
-    Returns whether it was taken for counting."""
-    day = timezone.localdate()
-    if Read.objects.filter(part_id=part_id, reader=reader, day=day).exists():
-        return False
-    try:
-        with transaction.atomic():
-            Read.objects.create(part_id=part_id, reader=reader, user_id=user_id, day=day)
-            Part.objects.filter(pk=part_id).update(reads_count=F("reads_count") + 1)
-            Story.objects.filter(pk=story_id).update(reads_count=F("reads_count") + 1)
-    except IntegrityError:
-        return False  # the same reader, a moment ago, in another request
-    return True
+    """Take a read into this process's buffer: True when it will be counted, False when this
+    process already took this reader's read of this part today. Thread-safe, no I/O."""
+    return default.add(part_id=part_id, story_id=story_id, reader=reader, user_id=user_id)
+
+
+def flush() -> int:
+    """Write the reads this process holds; returns how many were newly counted."""
+    return default.flush()
+
+
+def start() -> None:
+    """Flush this process's reads from a daemon thread every READS_FLUSH_SECONDS, and once
+    more when the process stops gracefully. Does nothing when already started."""
+    global _thread
+    with _start_lock:
+        if _thread is not None and _thread.is_alive():
+            return
+        if _thread is None:
+            # Granian's workers end normally on SIGTERM and SIGINT (their own handlers stop
+            # the server, then the process exits), so the flush at exit runs there.
+            atexit.register(flush)
+        _thread = threading.Thread(target=_flush_forever, name="read-buffer", daemon=True)
+        _thread.start()
+
+
+def _flush_forever() -> None:
+    """Never ends and never raises: flush() logs its failures and keeps the reads."""
+    while True:
+        default.full.wait(timeout=settings.READS_FLUSH_SECONDS)
+        try:
+            default.flush()
+        except Exception:
+            log.exception("The read buffer could not be flushed; trying again")
