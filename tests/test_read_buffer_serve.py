@@ -63,7 +63,7 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen:
 
 def stop(server: subprocess.Popen, how: signal.Signals) -> str:
     server.send_signal(how)
-    output, _ = server.communicate(timeout=30)
+    output, _ = server.communicate(timeout=60)
     assert server.returncode == 0, output
     return output
 
