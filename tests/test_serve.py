@@ -34,7 +34,7 @@ def get(url: str) -> tuple[int, str, str]:
         return response.status, response.headers["Content-Type"], response.read().decode()
 
 
-def wait_for(url: str, server: subprocess.Popen, seconds: float = 20) -> tuple[int, str, str]:
+def wait_for(url: str, server: subprocess.Popen, seconds: float = 90) -> tuple[int, str, str]:
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -86,6 +86,6 @@ def test_storyhouse_serve_answers_with_pages_and_static_files(tmp_path):
         assert "hit" in cache_states(f"{site}/", server)
     finally:
         server.send_signal(signal.SIGINT)
-        output, _ = server.communicate(timeout=20)
+        output, _ = server.communicate(timeout=60)
     assert server.returncode == 0, output
     assert f"Storyhouse is running at {site}/ (1 worker)." in output
