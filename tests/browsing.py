@@ -1,6 +1,6 @@
-"""A reader's browser in a few lines, for tests that talk to a real `storyhouse serve` over HTTP.
+"""Tests that talk to a real `storyhouse serve` over HTTP: the command, and a browser.
 
-It keeps cookies (per host, as browsers do: every port of 127.0.0.1 shares them), shows
+The browser keeps cookies (per host, as browsers do: every port of 127.0.0.1 shares them), shows
 redirects instead of following them, and fills in and sends forms as a browser would: the
 CSRF token that is in the form, the Origin and Referer of the page the form is on.
 """
@@ -8,6 +8,7 @@ CSRF token that is in the form, the Origin and Referer of the page the form is o
 import http.cookiejar
 import re
 import ssl
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -15,6 +16,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
+from pathlib import Path
 from typing import TypeVar
 
 import lxml.html
@@ -136,6 +138,12 @@ class Browser:
         done = self.submit(login.form().fill(username=username, password=password))
         assert done.status == 302, done.text[:2000]
         return done
+
+
+def storyhouse_command() -> list[str]:
+    """The `storyhouse` command of the environment the tests run in."""
+    script = Path(sys.executable).with_name("storyhouse")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "storyhouse.cli"]
 
 
 def eventually(probe: Callable[[], T], *, seconds: float = 10, every: float = 0.2) -> T:

@@ -1,5 +1,6 @@
-"""deploy/nginx.conf in front of a real `storyhouse serve`: HTTPS, static files and covers from
-disk with far-future caching, uploads over the limit refused, and Django seeing HTTPS."""
+"""deploy/nginx.conf, checked with `nginx -t`, in front of a real `storyhouse serve`: HTTPS,
+static files and covers from disk with far-future caching, uploads over the limit refused, and
+Django seeing that visitors come over HTTPS."""
 
 import gzip
 import http.client
@@ -8,7 +9,6 @@ import re
 import signal
 import ssl
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.browsing import Browser, eventually, page_showing, publish_book
+from tests.browsing import Browser, eventually, page_showing, publish_book, storyhouse_command
 from tests.helpers import needs_tool
 from tests.test_serve import free_port, isolated_env
 
@@ -90,8 +90,6 @@ class Site:
     https_port: int
     cert: Path
     var: Path
-    prefix: Path
-    writer: Browser
     book: str
     part: str
 
@@ -99,14 +97,13 @@ class Site:
         return Browser(cafile=str(self.cert))
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Iterator[Site]:
-    folder = tmp_path_factory.mktemp("deploy")
-    var, prefix = folder / "var", folder / "nginx"
+@pytest.fixture
+def site(tmp_path) -> Iterator[Site]:
+    var, prefix = tmp_path / "var", tmp_path / "nginx"
     var.mkdir()
     prefix.mkdir()
     app_port, http_port, https_port = free_port(), free_port(), free_port()
-    cert, key = self_signed_certificate(folder)
+    cert, key = self_signed_certificate(tmp_path)
     (prefix / "storyhouse.conf").write_text(
         site_config(
             http_port=http_port,
@@ -118,12 +115,20 @@ def site(tmp_path_factory) -> Iterator[Site]:
         )
     )
     (prefix / "nginx.conf").write_text(main_config(prefix, prefix / "storyhouse.conf"))
+    # What an operator runs after changing the file.
+    checked = subprocess.run(  # noqa: S603
+        nginx(prefix, "-t", "-c", str(prefix / "nginx.conf")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "test is successful" in checked.stderr
 
     env = isolated_env(var)
     env.update(HTTPS="true", PROXY_COUNT="1", ALLOWED_HOSTS="127.0.0.1", SECRET_KEY="x" * 60)
     env.pop("DEBUG", None)
-    script = Path(sys.executable).with_name("storyhouse")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "storyhouse.cli"]
+    command = storyhouse_command()
     run = {"env": env, "check": True, "timeout": 120, "capture_output": True}
     subprocess.run([*command, "migrate", "-v", "0"], **run)  # noqa: S603
     make_writer = (
@@ -166,7 +171,7 @@ def site(tmp_path_factory) -> Iterator[Site]:
             part_title="Low Tide",
             body="The ferry came in *late*.",
         )
-        yield Site(https, http_port, https_port, cert, var, prefix, writer, book, part)
+        yield Site(https, http_port, https_port, cert, var, book, part)
     finally:
         proxy.send_signal(signal.SIGQUIT)
         app.send_signal(signal.SIGINT)
@@ -178,24 +183,13 @@ def site(tmp_path_factory) -> Iterator[Site]:
                 process.communicate()
 
 
-def test_nginx_accepts_the_shipped_configuration(site):
-    done = subprocess.run(  # noqa: S603
-        nginx(site.prefix, "-t", "-c", str(site.prefix / "nginx.conf")),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "test is successful" in done.stderr
-
-
-def test_plain_http_is_sent_to_https(site):
+def plain_http_is_sent_to_https(site: Site) -> None:
     page = site.browser().get(f"http://127.0.0.1:{site.http_port}/search/?q=tide")
     assert page.status == 301
     assert page.headers["Location"] == "https://127.0.0.1/search/?q=tide"
 
 
-def test_a_guest_reads_the_home_book_and_part_pages_over_https(site):
+def a_guest_reads_the_home_book_and_part_pages_over_https(site: Site) -> None:
     guest = site.browser()
     home = guest.get(f"{site.https}/")
     assert home.status == 200
@@ -205,7 +199,7 @@ def test_a_guest_reads_the_home_book_and_part_pages_over_https(site):
     assert page_showing(guest, site.part, "The ferry came in <em>late</em>.")
 
 
-def test_signing_in_over_https_gives_secure_cookies_and_passes_the_csrf_check(site):
+def signing_in_over_https_gives_secure_cookies_and_passes_the_csrf_check(site: Site) -> None:
     reader = site.browser()
     login = reader.get(f"{site.https}/accounts/login/")
     assert reader.cookie("csrftoken").secure
@@ -215,7 +209,7 @@ def test_signing_in_over_https_gives_secure_cookies_and_passes_the_csrf_check(si
     assert "Your desk" in reader.get(f"{site.https}/desk/").text
 
 
-def test_hashed_static_files_come_compressed_from_nginx_with_a_year_of_caching(site):
+def hashed_static_files_come_compressed_from_nginx_with_a_year_of_caching(site: Site) -> None:
     guest = site.browser()
     home = guest.get(f"{site.https}/").text
     stylesheet = re.search(r'href="(/static/storyhouse/storyhouse\.[0-9a-f]{12}\.css)"', home)
@@ -238,7 +232,7 @@ def test_hashed_static_files_come_compressed_from_nginx_with_a_year_of_caching(s
     assert plain.body == on_disk
 
 
-def test_covers_come_from_nginx_as_images_only(site):
+def covers_come_from_nginx_as_images_only(site: Site) -> None:
     covers = site.var / "media" / "covers"
     covers.mkdir(parents=True, exist_ok=True)
     Image.new("RGB", (4, 6), "navy").save(covers / "k3j9x2.png")
@@ -255,7 +249,7 @@ def test_covers_come_from_nginx_as_images_only(site):
     assert guest.get(f"{site.https}/media/covers/k3j9x2.html").status == 404
 
 
-def test_an_upload_over_the_limit_is_refused_before_it_reaches_storyhouse(site):
+def an_upload_over_the_limit_is_refused_before_it_reaches_storyhouse(site: Site) -> None:
     context = ssl.create_default_context(cafile=str(site.cert))
     connection = http.client.HTTPSConnection("127.0.0.1", site.https_port, context=context)
     try:
@@ -267,3 +261,13 @@ def test_an_upload_over_the_limit_is_refused_before_it_reaches_storyhouse(site):
         assert connection.getresponse().status == 413
     finally:
         connection.close()
+
+
+def test_nginx_in_front_of_storyhouse(site):
+    # One test, not several: each would start its own nginx and Storyhouse.
+    plain_http_is_sent_to_https(site)
+    a_guest_reads_the_home_book_and_part_pages_over_https(site)
+    signing_in_over_https_gives_secure_cookies_and_passes_the_csrf_check(site)
+    hashed_static_files_come_compressed_from_nginx_with_a_year_of_caching(site)
+    covers_come_from_nginx_as_images_only(site)
+    an_upload_over_the_limit_is_refused_before_it_reaches_storyhouse(site)

@@ -10,17 +10,15 @@ import re
 import secrets
 import signal
 import subprocess
-import sys
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg
 import pytest
 import redis
 
-from tests.browsing import Browser, eventually, page_showing, publish_book
+from tests.browsing import Browser, eventually, page_showing, publish_book, storyhouse_command
 from tests.test_serve import free_port, isolated_env
 
 # Redis database 3 is this test's own: it is emptied at the start.
@@ -54,11 +52,6 @@ MISSING = "" if os.environ.get("CI") == "true" else unreachable()
 pytestmark = pytest.mark.skipif(bool(MISSING), reason=MISSING)
 
 
-def storyhouse() -> list[str]:
-    script = Path(sys.executable).with_name("storyhouse")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "storyhouse.cli"]
-
-
 @dataclass
 class Sites:
     a: str
@@ -68,7 +61,7 @@ class Sites:
     writer: Browser  # Mira, signed in on A
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def sites(tmp_path_factory) -> Iterator[Sites]:
     dbname = f"prod_two_{secrets.token_hex(4)}"
     with psycopg.connect(postgres_url("postgres"), autocommit=True) as admin:
@@ -82,50 +75,45 @@ def sites(tmp_path_factory) -> Iterator[Sites]:
         env.pop("DEBUG", None)
         return env
 
-    servers: list[subprocess.Popen] = []
+    def start(*args: str, env: dict[str, str]) -> subprocess.Popen:
+        process = subprocess.Popen(  # noqa: S603 (our own command)
+            [*storyhouse_command(), *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        processes.append(process)
+        return process
+
+    def answers(site: str, server: subprocess.Popen) -> bool:
+        assert server.poll() is None, server.communicate()[0]
+        try:
+            return Browser().get(f"{site}/").status == 200
+        except OSError:  # not listening yet
+            return False
+
+    processes: list[subprocess.Popen] = []
     try:
-        env_a, env_b = environment("a"), environment("b")
+        env_a = environment("a")
         run = {"env": env_a, "check": True, "timeout": 300, "capture_output": True}
-        subprocess.run([*storyhouse(), "migrate", "-v", "0"], **run)  # noqa: S603
+        subprocess.run([*storyhouse_command(), "migrate", "-v", "0"], **run)  # noqa: S603
         accounts = (
             "from storyhouse.accounts.models import User\n"
             f"User.objects.create_user('mira', 'mira@example.org', {PASSWORD!r})\n"
             f"User.objects.create_user('jon', 'jon@example.org', {PASSWORD!r})\n"
         )
-        subprocess.run([*storyhouse(), "shell", "-c", accounts], **run)  # noqa: S603
-        sites = []
-        for env in (env_a, env_b):
-            port = free_port()
-            servers.append(
-                subprocess.Popen(  # noqa: S603 (our own command)
-                    [*storyhouse(), "serve", "--port", str(port), "--workers", "1", "--no-worker"],
-                    env=env,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    text=True,
-                )
-            )
-            sites.append(f"http://127.0.0.1:{port}")
-        servers.append(
-            subprocess.Popen(  # noqa: S603 (our own command)
-                [*storyhouse(), "worker"],
-                env=environment("worker"),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-        )
-        a, b = sites
-        for site, server in zip(sites, servers[:2], strict=True):
-
-            def up(site: str = site, server: subprocess.Popen = server) -> bool:
-                assert server.poll() is None, server.communicate()[0]
-                try:
-                    return Browser().get(f"{site}/").status == 200
-                except OSError:
-                    return False
-
-            assert eventually(up, seconds=60)
+        subprocess.run([*storyhouse_command(), "shell", "-c", accounts], **run)  # noqa: S603
+        port_a, port_b = free_port(), free_port()
+        a, b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
+        serve = ("serve", "--workers", "1", "--no-worker", "--port")
+        serving = {
+            a: start(*serve, str(port_a), env=env_a),
+            b: start(*serve, str(port_b), env=environment("b")),
+        }
+        start("worker", env=environment("worker"))
+        for site, server in serving.items():
+            assert eventually(lambda site=site, server=server: answers(site, server), seconds=60)
 
         writer = Browser()
         writer.sign_in(a, "mira", PASSWORD)
@@ -141,19 +129,19 @@ def sites(tmp_path_factory) -> Iterator[Sites]:
             a, b, urllib.parse.urlsplit(book).path, urllib.parse.urlsplit(part).path, writer
         )
     finally:
-        for server in servers:
-            server.send_signal(signal.SIGINT)
-        for server in servers:
+        for process in processes:
+            process.send_signal(signal.SIGINT)
+        for process in processes:
             try:
-                server.communicate(timeout=20)
+                process.communicate(timeout=20)
             except subprocess.TimeoutExpired:
-                server.kill()
-                server.communicate()
+                process.kill()
+                process.communicate()
         with psycopg.connect(postgres_url("postgres"), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
-def test_a_book_published_on_a_is_read_on_b_by_a_guest_and_by_a_signed_in_reader(sites):
+def a_book_published_on_a_is_read_on_b_by_a_guest_and_by_a_signed_in_reader(sites: Sites) -> None:
     guest = Browser()
     assert page_showing(guest, sites.b + sites.book, TITLE)
     assert page_showing(guest, sites.b + sites.part, "The clock struck <em>nine</em>")
@@ -165,13 +153,13 @@ def test_a_book_published_on_a_is_read_on_b_by_a_guest_and_by_a_signed_in_reader
     assert part and "Log in to vote" not in part.text
 
 
-def test_search_on_b_finds_the_book_by_title_and_by_tag(sites):
+def search_on_b_finds_the_book_by_title_and_by_tag(sites: Sites) -> None:
     guest = Browser()
     assert page_showing(guest, f"{sites.b}/search/?q=clockmaker", TITLE)
     assert page_showing(guest, f"{sites.b}/search/?include=tidewater-clocks", TITLE)
 
 
-def test_a_session_made_on_a_is_good_on_b(sites):
+def a_session_made_on_a_is_good_on_b(sites: Sites) -> None:
     # Cookies belong to the host, not the port: the same sessionid goes to both sites.
     assert [cookie.name for cookie in sites.writer.cookies].count("sessionid") == 1
     desk = sites.writer.get(f"{sites.b}/desk/")
@@ -180,7 +168,7 @@ def test_a_session_made_on_a_is_good_on_b(sites):
     assert Browser().get(f"{sites.b}/desk/").status == 302  # a stranger is asked to log in
 
 
-def test_a_vote_on_b_is_shown_on_a(sites):
+def a_vote_on_b_is_shown_on_a(sites: Sites) -> None:
     jon = Browser()
     jon.sign_in(sites.b, "jon", PASSWORD)
     part = jon.get(sites.b + sites.part)
@@ -193,7 +181,7 @@ def test_a_vote_on_b_is_shown_on_a(sites):
     assert on_a and "1 vote" in on_a.text
 
 
-def test_sessions_outlive_an_emptied_redis(sites):
+def sessions_outlive_an_emptied_redis(sites: Sites) -> None:
     jon = Browser()
     jon.sign_in(sites.a, "jon", PASSWORD)
     assert jon.get(f"{sites.b}/accounts/settings/").status == 200
@@ -202,3 +190,12 @@ def test_sessions_outlive_an_emptied_redis(sites):
     assert jon.get(f"{sites.b}/accounts/settings/").status == 200
     assert jon.get(f"{sites.a}/accounts/settings/").status == 200
     assert Browser().get(f"{sites.b}/accounts/settings/").status == 302
+
+
+def test_two_processes_on_one_postgresql_and_redis_are_one_site(sites):
+    # One test, not several: tests in other processes (pytest-xdist) must not share Redis db 3.
+    a_book_published_on_a_is_read_on_b_by_a_guest_and_by_a_signed_in_reader(sites)
+    search_on_b_finds_the_book_by_title_and_by_tag(sites)
+    a_session_made_on_a_is_good_on_b(sites)
+    a_vote_on_b_is_shown_on_a(sites)
+    sessions_outlive_an_emptied_redis(sites)
