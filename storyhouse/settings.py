@@ -104,6 +104,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": envint("SQLITE_BUSY_TIMEOUT", 20),
         "transaction_mode": "IMMEDIATE",
     }
+# PostgreSQL: each web process keeps a pool of open connections (psycopg_pool), so a request
+# does not pay for connecting. The pool is sized for granian's threads in one worker (serve.py:
+# two per core, plus one) and for the background threads (search index, ...) that keep one each.
+# A request that gets no connection within DB_POOL_TIMEOUT seconds fails rather than hang.
+# Connections are checked before use, so the pool recovers by itself when the database restarts.
+# While it is away the pool retries less and less often; DB_POOL_RECONNECT_TIMEOUT caps that
+# (then the next request starts afresh), or the site would stay down about as long again.
+DB_POOL = envbool("DB_POOL", True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections open, not Django
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # the pool's ConnectionPool.check_connection
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": envint("DB_POOL_MIN_SIZE", 2),
+        "max_size": envint("DB_POOL_MAX_SIZE", 2 * (os.cpu_count() or 1) + 1 + 4),
+        "timeout": envint("DB_POOL_TIMEOUT", 5),
+        "reconnect_timeout": envint("DB_POOL_RECONNECT_TIMEOUT", 10),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -117,6 +134,15 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions: with Redis, read through the cache and written to the database as well, so that
+# every process and host shares them and they outlive a Redis restart (Redis keeps nothing on
+# disk here). A Redis that stops answering fails requests after a few seconds, never hangs them.
+if REDIS_URL:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    CACHES["default"]["OPTIONS"] = {
+        "socket_connect_timeout": envint("REDIS_TIMEOUT", 3),
+        "socket_timeout": envint("REDIS_TIMEOUT", 3),
+    }
 
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [
@@ -141,7 +167,8 @@ STATICFILES_DIRS = [BASE_DIR / "storyhouse" / "static"]  # the project's own: CS
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
-MEDIA_ROOT = VAR_DIR / "media"
+# Several hosts serving one site share one MEDIA_ROOT (covers), e.g. on a network file system.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or VAR_DIR / "media")
 # Books as EPUB, HTML and Markdown, built once per edit (storyhouse.stories.exporters).
 EXPORTS_ROOT = VAR_DIR / "exports"
 STORAGES = {
