@@ -226,6 +226,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # in the background at start and following the change log; off, searches ask the database.
 SEARCH_INDEX = envbool("SEARCH_INDEX", True)
 
+# The guest page cache (storyhouse.pagecache): pages guests see are kept rendered, in each
+# process and in Redis when REDIS_URL is set, and answered before Django runs. A change to
+# what a page shows drops it at once; PAGE_CACHE_MAX_AGE only bounds how old its read
+# counts and rankings may be. Versions follow the change log every POLL_SECONDS.
+PAGE_CACHE = envbool("PAGE_CACHE", True)
+PAGE_CACHE_MAX_AGE = envint("PAGE_CACHE_MAX_AGE", 60)
+PAGE_CACHE_POLL_SECONDS = float(os.environ.get("PAGE_CACHE_POLL_SECONDS") or 0.1)
+PAGE_CACHE_ENTRIES = envint("PAGE_CACHE_ENTRIES", 2000)
+
 # The API (/api/): requests per minute per personal token, or per client address without one.
 API_READS_PER_MINUTE = envint("API_READS_PER_MINUTE", 600)
 API_WRITES_PER_MINUTE = envint("API_WRITES_PER_MINUTE", 60)

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from storyhouse.engagement.models import Comment
 from storyhouse.stories.models import Authorship, Change, Series, Tag
 from storyhouse.stories.services import (
     change_record,
@@ -155,7 +156,22 @@ def profile_update(user: User, *, display_name: str, bio: str) -> User:
     user.save(update_fields=["display_name", "bio"])
     if user.name != before:
         story_covers_refresh_for(user)  # generated covers show the name
+        with transaction.atomic():
+            _pages_showing_name_record(user)
     return user
+
+
+def _pages_showing_name_record(user: User) -> None:
+    """The pages that show this person's name: their books and the parts they commented on
+    (page caches follow these rows)."""
+    story_ids = Authorship.objects.filter(user=user, accepted=True).values_list(
+        "story_id", flat=True
+    )
+    for story_id in sorted(set(story_ids)):
+        change_record(kind=Change.Kind.STORY, object_id=story_id, story_id=story_id)
+    commented = Comment.objects.filter(author=user).values_list("part_id", "part__story_id")
+    for part_id, story_id in sorted(set(commented)):
+        change_record(kind=Change.Kind.ENGAGEMENT, object_id=part_id, story_id=story_id)
 
 
 def email_change(user: User, *, email: str, site_url: str) -> User:
@@ -237,4 +253,5 @@ def account_delete(user: User, *, keep_stories: bool) -> None:
         story_cover_refresh(story)
     if keep_stories:
         Series.objects.filter(owner=user).update(owner=orphan)
+    _pages_showing_name_record(user)  # their comments now show no name
     user.delete()

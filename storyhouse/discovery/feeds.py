@@ -23,11 +23,13 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from storyhouse import pagecache
 from storyhouse.accounts.models import User
 from storyhouse.stories import queries
 from storyhouse.stories.access import AnyUser
 from storyhouse.stories.models import Story, Tag, TagSlug
 
+from . import index
 from .query import SearchQuery, parse
 from .search import search as search_books
 
@@ -72,6 +74,12 @@ def cache_for(response: HttpResponse, *, personal: bool) -> HttpResponse:
     return response
 
 
+def index_watermark() -> int | None:
+    """Up to which change the search index had applied (None: searches ask the database)."""
+    built = index.current()
+    return built.watermark if built is not None else None
+
+
 def story_guid(story: Story, site: str) -> str:
     """An entry's id, a tag URI (RFC 4151) by the book's number: it stays the same when the
     title (and so the address) changes, so readers do not show a renamed book as a new one."""
@@ -112,8 +120,13 @@ class StoryFeed(Feed):
     feed_type = Atom1Feed
 
     def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        seen_up_to = index_watermark()
         response = super().__call__(request, *args, **kwargs)
-        return cache_for(response, personal=not feed_reader(request).is_anonymous)
+        personal = not feed_reader(request).is_anonymous
+        if not personal:
+            # Every change to a book, part or tag a feed can show is a `listing` change.
+            pagecache.depends(request, "listing", seen_up_to=seen_up_to)
+        return cache_for(response, personal=personal)
 
     def author_name(self) -> str:
         return settings.SITE_NAME

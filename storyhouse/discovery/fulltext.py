@@ -244,7 +244,12 @@ def follow_changes(limit: int = 1000) -> int:
             if last and change_id != last + 1 and created_at > recent:
                 break
             last = change_id
-        story_ids = {story_id for _id, _kind, _obj, story_id, _at in changes if story_id}
+        # Votes and comments change no text.
+        story_ids = {
+            story_id
+            for _id, kind, _obj, story_id, _at in changes
+            if story_id and kind != Change.Kind.ENGAGEMENT
+        }
         tag_ids = {obj for _id, kind, obj, _story, _at in changes if kind == Change.Kind.TAG}
         if tag_ids:
             story_ids |= _stories_of_tags(tag_ids)

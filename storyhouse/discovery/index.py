@@ -33,10 +33,11 @@ from itertools import islice
 import numpy as np
 from django.conf import settings
 from django.db import connection
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.db.models.functions import Lower
 from pyroaring import BitMap
 
+from storyhouse.stories.changes import ChangeCursor
 from storyhouse.stories.models import Change, Part, PartState, Status, Story, Visibility
 
 from . import filters
@@ -48,9 +49,6 @@ POLL_SECONDS = 0.5
 REFRESH_SECONDS = 60.0
 RETRY_SECONDS = 5.0
 CHUNK = 20_000
-# A change id not seen yet while later ones are (a transaction still open) is asked for
-# again for this long before it is taken to be a rolled-back one.
-GAP_SECONDS = 30.0
 # Facets by bincount over the books' tag columns (about 0.2 us a book on this machine) for
 # small match sets; for bigger ones by bitmap intersection counts (about 25 us a tag at 1M
 # books), biggest tags first, stopping once no other tag can enter the top: fast when the
@@ -137,8 +135,9 @@ class FilterIndex:
         self._lock = threading.RLock()  # readers and the moments writers change things
         self._write_lock = threading.RLock()  # one writer at a time
         self.graph = TagGraph(filter_of={}, type_of={}, children={}, slugs={})
-        self.last_change = 0
-        self._gaps: dict[int, float] = {}
+        self.changes = ChangeCursor()
+        # Every change up to this id is applied (page caches compare their entries with it).
+        self.watermark = 0
         self._capacity = 0
         self.version = 0
         self.built_at = 0.0
@@ -246,8 +245,7 @@ class FilterIndex:
         index = cls()
         with index._write_lock:
             # Changes after this id are applied afterwards; applying one twice is harmless.
-            index.last_change = Change.objects.aggregate(last=Max("id"))["last"] or 0
-            index._gaps = index._gaps_below(index.last_change)
+            index.watermark = index.changes.start_at_newest()
             index.graph = TagGraph.load()
             max_id = Story.objects.aggregate(last=Max("id"))["last"] or 0
             index._fill(
@@ -294,16 +292,6 @@ class FilterIndex:
         self._install_titles(titles())
         self._install_facet_candidates(self._facet_candidates())
         self.built_at = self.refreshed_at = time.monotonic()
-
-    def _gaps_below(self, last: int) -> dict[int, float]:
-        """Recent change ids missing below `last`: transactions that may still commit."""
-        seen = set(
-            Change.objects.filter(id__gt=max(0, last - 1000), id__lte=last).values_list(
-                "id", flat=True
-            )
-        )
-        now = time.monotonic()
-        return {pk: now for pk in range(max(1, last - 999), last + 1) if pk not in seen}
 
     def _listed_stories(self):
         return Story.objects.filter(visibility__in=LISTED, parts_count__gt=0)
@@ -743,20 +731,16 @@ class FilterIndex:
     def apply_changes(self) -> int:
         """Apply the change log's rows after the last one seen; returns how many."""
         with self._write_lock:
-            rows = list(
-                Change.objects.filter(Q(id__gt=self.last_change) | Q(id__in=list(self._gaps)))
-                .order_by("id")
-                .values_list("id", "kind", "object_id", "story_id")[:10_000]
-            )
-            self._expire_gaps(rows)
+            rows = self.changes.read(limit=10_000)
             if not rows:
+                self.watermark = self.changes.watermark
                 return 0
             books: set[int] = set()
             tags_changed = False
             for _pk, kind, object_id, story_id in rows:
                 if kind == Change.Kind.TAG:
                     tags_changed = True
-                else:
+                else:  # a book, a part, or votes and comments (their counts sort searches)
                     books.add(story_id if story_id is not None else object_id)
             if tags_changed:
                 books |= self._reload_graph()
@@ -765,19 +749,8 @@ class FilterIndex:
                 candidates = self._facet_candidates()
                 with self._lock:
                     self._install_facet_candidates(candidates)
+            self.watermark = self.changes.watermark
             return len(rows)
-
-    def _expire_gaps(self, rows: list[tuple]) -> None:
-        now = time.monotonic()
-        seen = {row[0] for row in rows}
-        gaps = {pk: since for pk, since in self._gaps.items() if pk not in seen}
-        newest = max((pk for pk in seen if pk > self.last_change), default=self.last_change)
-        # (Only the last thousand: a sequence that jumps far ahead leaves no open transactions.)
-        for pk in range(max(self.last_change + 1, newest - 1000), newest):
-            if pk not in seen:
-                gaps[pk] = now
-        self._gaps = {pk: since for pk, since in gaps.items() if now - since < GAP_SECONDS}
-        self.last_change = newest
 
     def _reload_graph(self) -> set[int]:
         """Load the tags again; returns the books whose filter tags may have changed."""
@@ -975,7 +948,7 @@ class FilterIndex:
             "books": len(self.listed),
             "members_only": len(self.members_only),
             "filter_tags": len(self._col_tag),
-            "last_change": self.last_change,
+            "last_change": self.changes.last,
         }
 
 

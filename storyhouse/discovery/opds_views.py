@@ -18,10 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 
+from storyhouse import pagecache
 from storyhouse.stories.models import Tag, TagSlug
 
 from . import opds
-from .feeds import cache_for, origin, url_token
+from .feeds import cache_for, index_watermark, origin, url_token
 from .filters import FACET_TYPES
 from .opds import ACQUISITION, NAVIGATION, OPENSEARCH_TYPE, Catalog, FeedHead, Link, Page
 from .query import SearchQuery, parse
@@ -37,6 +38,8 @@ def _catalog(request: HttpRequest) -> Catalog:
 
 def _respond(request: HttpRequest, body: bytes, content_type: str) -> HttpResponse:
     response = HttpResponse(body, content_type=content_type)
+    if not request.user.is_authenticated:
+        pagecache.depends(request, "listing")
     return cache_for(response, personal=request.user.is_authenticated)
 
 
@@ -103,6 +106,7 @@ def _books(
 ) -> HttpResponse:
     """An acquisition feed: one page of a search's books. `params` are what the feed's
     address says besides the page (the search's own, for a search; none for a fixed list)."""
+    pagecache.depends(request, seen_up_to=index_watermark())  # the page shows the index's view
     catalog = _catalog(request)
     found = search(query, request.user, facets=False, page_size=PAGE_SIZE)
     page = Page(number=query.page, size=PAGE_SIZE, total=found.result.total)

@@ -15,6 +15,7 @@ from django.utils.translation import get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from storyhouse import pagecache
 from storyhouse.stories import access
 from storyhouse.stories.models import Story, Tag, TagSlug, TagType, Visibility
 
@@ -180,7 +181,16 @@ def search_page(request: HttpRequest) -> HttpResponse:
         # Only punctuation: nothing to look for, so the rest of the search stands alone.
         searched = replace(query, q="", sort="" if query.sort == "best" else query.sort)
         errors.append(_("“%(q)s” holds no words to look for.") % {"q": query.q})
+    built = index.current()
+    # The index follows the change log on its own: the page shows what it had applied.
+    seen_up_to = built.watermark if built is not None else None
     result = search(searched, request.user)
+    pagecache.depends(
+        request,
+        "listing",
+        *[f"story:{story.pk}" for story in result.stories],
+        seen_up_to=seen_up_to,
+    )
 
     named_tags = {
         tag.slug: tag

@@ -1,12 +1,10 @@
 """Gives each guest a random first-party cookie on their first visit, so reads count once a day."""
 
-import secrets
 from collections.abc import Callable
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from .readers import guest_token, is_bot
+from .readers import guest_token, is_bot, new_guest_token, reader_cookie_set
 
 
 class ReaderCookieMiddleware:
@@ -17,16 +15,9 @@ class ReaderCookieMiddleware:
         token = guest_token(request)
         new_token = None
         if token is None and request.method == "GET" and not is_bot(request):
-            new_token = token = secrets.token_urlsafe(18)
+            new_token = token = new_guest_token()
         request.guest_token = token
         response = self.get_response(request)
         if new_token and not request.user.is_authenticated:
-            response.set_cookie(
-                settings.READER_COOKIE_NAME,
-                new_token,
-                max_age=settings.READER_COOKIE_MAX_AGE,
-                httponly=True,
-                samesite="Lax",
-                secure=settings.HTTPS,
-            )
+            reader_cookie_set(response, new_token)
         return response

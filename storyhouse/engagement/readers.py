@@ -1,9 +1,11 @@
 """Who is reading: an account, or a guest known only by a random first-party cookie."""
 
 import re
+import secrets
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 BOT_AGENTS = re.compile(
     r"bot|crawl|spider|slurp|scrap|fetch|curl|wget|python|httpx|aiohttp|okhttp|java/|go-http|"
@@ -13,15 +15,39 @@ BOT_AGENTS = re.compile(
 GUEST_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
-def is_bot(request: HttpRequest) -> bool:
-    """Obvious robots: no user agent, or one naming a crawler, a tool or a headless browser."""
-    agent = request.headers.get("User-Agent", "")
+def is_bot_agent(agent: str) -> bool:
+    """Obvious robots: no user agent, or one naming a crawler, a tool or a headless browser.
+    (The page cache asks this without a request.)"""
     return not agent.strip() or bool(BOT_AGENTS.search(agent))
 
 
+def is_bot(request: HttpRequest) -> bool:
+    return is_bot_agent(request.headers.get("User-Agent", ""))
+
+
+def valid_guest_token(value: str | None) -> str | None:
+    """The reader cookie's value when it is one we could have given, else None."""
+    return value if value and GUEST_TOKEN.match(value) else None
+
+
 def guest_token(request: HttpRequest) -> str | None:
-    token = request.COOKIES.get(settings.READER_COOKIE_NAME, "")
-    return token if GUEST_TOKEN.match(token) else None
+    return valid_guest_token(request.COOKIES.get(settings.READER_COOKIE_NAME))
+
+
+def new_guest_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def reader_cookie_set(response: HttpResponseBase, token: str) -> None:
+    """Give the guest their reader cookie (the middleware, and the page cache on a hit)."""
+    response.set_cookie(
+        settings.READER_COOKIE_NAME,
+        token,
+        max_age=settings.READER_COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.HTTPS,
+    )
 
 
 def reader_key(request: HttpRequest) -> str | None:

@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 
 from storyhouse.accounts.models import User
 from storyhouse.stories import access
-from storyhouse.stories.models import Part, PartState, Story
+from storyhouse.stories.models import Change, Part, PartState, Story
+from storyhouse.stories.services import change_record
 
 from . import paragraphs
 from .models import (
@@ -83,6 +84,11 @@ def _count(part: Part, field: str, delta: int) -> None:
     Story.objects.filter(pk__in=published).update(**{field: F(field) + delta})
 
 
+def _engagement_record(part: Part) -> None:
+    """A vote or a comment changed what the part's page shows (page caches follow this)."""
+    change_record(kind=Change.Kind.ENGAGEMENT, object_id=part.pk, story_id=part.story_id)
+
+
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
         raise PermissionDenied(message)
@@ -114,6 +120,7 @@ def vote_toggle(*, user: User, part: Part, voted: bool | None = None) -> tuple[b
         changed = bool(deleted)
     if changed:
         _count(part, "votes_count", 1 if voted else -1)
+        _engagement_record(part)
         _notify_vote(part=part, voter=user, delta=1 if voted else -1)
     count = Part.objects.values_list("votes_count", flat=True).get(pk=part.pk)
     return voted, count
@@ -160,6 +167,7 @@ def comment_post(
         comment.paragraph = paragraph
     comment.save()
     _count(part, "comments_count", 1)
+    _engagement_record(part)
     _notify_comment(comment)
     return comment
 
@@ -172,6 +180,7 @@ def comment_edit(*, user: User, comment: Comment, body: str) -> Comment:
         comment.body = text
         comment.edited_at = timezone.now()
         comment.save(update_fields=["body", "edited_at"])
+        _engagement_record(comment.part)
     return comment
 
 
@@ -198,6 +207,7 @@ def comment_delete(*, user: User, comment: Comment) -> None:
             parent_id = parent.parent_id
             parent.delete()
     _count(comment.part, "comments_count", -1)
+    _engagement_record(comment.part)
     comment.deleted_at = locked.deleted_at or timezone.now()
 
 

@@ -485,6 +485,8 @@ class Change(models.Model):
         STORY = "story"
         PART = "part"
         TAG = "tag"
+        # Votes and comments on a part: object_id is the part (page caches only).
+        ENGAGEMENT = "engagement"
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     object_id = models.BigIntegerField()

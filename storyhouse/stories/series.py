@@ -18,7 +18,7 @@ from storyhouse.accounts.models import User
 from . import access, services
 from .access import AnyUser
 from .html import markdown_to_html
-from .models import Series, SeriesEntry, Story
+from .models import Change, Series, SeriesEntry, Story
 
 
 @dataclass
@@ -43,7 +43,17 @@ def series_edit(
         series.owner = owner
     series.title = title
     series.description = markdown_to_html(description_source)
-    return services.series_save(series)
+    series = services.series_save(series)
+    _books_record(series)
+    return series
+
+
+def _books_record(series: Series, *also: Story) -> None:
+    """Book pages show their place in a series (its title, the books before and after)."""
+    story_ids = set(series.seriesentry_set.values_list("story_id", flat=True))
+    story_ids.update(story.pk for story in also)
+    for story_id in sorted(story_ids):
+        services.change_record(kind=Change.Kind.STORY, object_id=story_id, story_id=story_id)
 
 
 def _entries_locked(series: Series) -> list[SeriesEntry]:
@@ -69,7 +79,9 @@ def series_add(series: Series, story: Story) -> SeriesEntry:
             code="already_in_series",
         )
     _renumber(entries)
-    return SeriesEntry.objects.create(series=series, story=story, position=len(entries) + 1)
+    entry = SeriesEntry.objects.create(series=series, story=story, position=len(entries) + 1)
+    _books_record(series)
+    return entry
 
 
 @transaction.atomic
@@ -78,6 +90,7 @@ def series_remove(series: Series, story: Story) -> None:
     entries = [entry for entry in _entries_locked(series) if entry.story_id != story.pk]
     SeriesEntry.objects.filter(series=series, story=story).delete()
     _renumber(entries)
+    _books_record(series, story)
 
 
 @transaction.atomic
@@ -91,11 +104,13 @@ def series_move(series: Series, story: Story, *, by: int) -> None:
     if 0 <= target < len(entries):
         entries[index], entries[target] = entries[target], entries[index]
     _renumber(entries)
+    _books_record(series)
 
 
 @transaction.atomic
 def series_delete(series: Series) -> None:
     """Delete a series; its books stay as they are."""
+    _books_record(series)
     series.delete()
 
 

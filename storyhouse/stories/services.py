@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from storyhouse.accounts.models import User
+from storyhouse.pagecache import versions
 
 from . import covers
 from .archive_tags import ARCHIVE_WARNINGS, NOT_RATED, WARNING_SYNONYMS
@@ -48,7 +49,9 @@ SHARED = (Visibility.PUBLIC, Visibility.MEMBERS)
 
 
 def change_record(*, kind: str, object_id: int, story_id: int | None = None) -> None:
-    Change.objects.create(kind=kind, object_id=object_id, story_id=story_id)
+    change = Change.objects.create(kind=kind, object_id=object_id, story_id=story_id)
+    # This process's page cache hears of it at commit; the others at their next poll.
+    versions.bump_on_commit([change])
 
 
 # Tags
@@ -824,13 +827,14 @@ def _wrangling_record(tag_ids: Iterable[int], story_ids: Iterable[int]) -> None:
         change_record(kind=Change.Kind.TAG, object_id=tag_id)
     # One row per book, as change_record writes them, but in batches: a popular tag can
     # carry thousands of books.
-    Change.objects.bulk_create(
+    changes = Change.objects.bulk_create(
         [
             Change(kind=Change.Kind.STORY, object_id=story_id, story_id=story_id)
             for story_id in sorted(set(story_ids))
         ],
         batch_size=500,
     )
+    versions.bump_on_commit(changes)
 
 
 def _filter_parents(

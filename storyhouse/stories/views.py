@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils._os import safe_join
 
+from storyhouse import pagecache
 from storyhouse.discovery.similar import related_stories
 from storyhouse.engagement.services import progress_record, read_record
 
@@ -19,14 +20,18 @@ from .series import neighbours as series_neighbours
 PAGE_SIZE = 20
 
 
+def _story_keys(stories) -> list[str]:
+    return [f"story:{story.pk}" for story in stories]
+
+
 def home(request: HttpRequest) -> HttpResponse:
+    new_stories = queries.stories_new(request.user)
+    popular_stories = queries.stories_popular(request.user)
+    pagecache.depends(request, "listing", *_story_keys(new_stories + popular_stories))
     return render(
         request,
         "stories/home.html",
-        {
-            "new_stories": queries.stories_new(request.user),
-            "popular_stories": queries.stories_popular(request.user),
-        },
+        {"new_stories": new_stories, "popular_stories": popular_stories},
     )
 
 
@@ -38,6 +43,19 @@ def story_detail(request: HttpRequest, story_id: int, slug: str) -> HttpResponse
         return redirect(story, permanent=True)
     parts = list(access.readable_parts(request.user, story).prefetch_related("tags"))
     tags = list(story.tags.all())
+    related = related_stories(story, request.user)
+    series_places = series_neighbours(request.user, story)
+    pagecache.depends(
+        request,
+        f"story:{story.pk}",
+        f"tag:{story.rating_id}",
+        *[f"tag:{tag.pk}" for tag in tags],
+        *[f"part:{part.pk}" for part in parts],
+        *_story_keys(related.similar + related.co_read),
+        *_story_keys(
+            book for place in series_places for book in (place.previous, place.next) if book
+        ),
+    )
     return render(
         request,
         "stories/story.html",
@@ -48,8 +66,8 @@ def story_detail(request: HttpRequest, story_id: int, slug: str) -> HttpResponse
             "parts": parts,
             "first_part": parts[0] if parts else None,
             "can_edit": access.can_edit_story(request.user, story),
-            "related": related_stories(story, request.user),
-            "series_places": series_neighbours(request.user, story),
+            "related": related,
+            "series_places": series_places,
         },
     )
 
@@ -72,6 +90,14 @@ def part_detail(
         return render(request, "accounts/hidden_warning.html", context)
     siblings = list(access.readable_parts(request.user, story).only("id", "title", "slug", "story"))
     index = next(i for i, sibling in enumerate(siblings) if sibling.pk == part.pk)
+    part_tags = list(part.tags.all())
+    pagecache.depends(
+        request,
+        f"part:{part.pk}",
+        f"story:{story.pk}",
+        *[f"tag:{tag.pk}" for tag in part_tags],
+    )
+    pagecache.counts_read(request, part_id=part.pk, story_id=story.pk)
     response = render(
         request,
         "stories/part.html",
@@ -79,7 +105,7 @@ def part_detail(
             "story": story,
             "part": part,
             "authors": queries.byline(story),
-            "tag_groups": queries.tags_grouped(list(part.tags.all())),
+            "tag_groups": queries.tags_grouped(part_tags),
             "previous_part": siblings[index - 1] if index > 0 else None,
             "next_part": siblings[index + 1] if index + 1 < len(siblings) else None,
             "part_number": index + 1,
@@ -101,10 +127,18 @@ def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
         # Not permanent: a renamed tag may take an old name, and its address, back.
         return redirect(old.tag)
     # The books of the whole family, as search finds them: synonyms and sub-tags included.
-    stories = queries.stories_with_tags(request.user, queries.tag_family_ids(tag))
+    family = queries.tag_family_ids(tag)
+    stories = queries.stories_with_tags(request.user, family)
     page = Paginator(
         queries.with_card_data(stories.order_by("-updated_at", "-id")), PAGE_SIZE
     ).get_page(request.GET.get("page"))
+    pagecache.depends(
+        request,
+        "listing",
+        f"tag:{tag.pk}",
+        *[f"tag:{tag_id}" for tag_id in family],
+        *_story_keys(page.object_list),
+    )
     return render(
         request,
         "stories/tag.html",

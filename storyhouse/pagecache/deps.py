@@ -1,0 +1,48 @@
+"""What views tell the page cache: that a page may be kept for guests, until one of the
+things it shows changes (its version keys), and that a hit on it counts a read."""
+
+from django.http import HttpRequest
+
+# Keys in the WSGI environ (Django's request.META is that same dict).
+ENVIRON_WATERMARK = "storyhouse.pagecache.watermark"
+ENVIRON_PAGE = "storyhouse.pagecache.page"
+
+
+class Page:
+    __slots__ = ("request", "keys", "read", "watermark")
+
+    def __init__(self, request: HttpRequest, watermark: int | None) -> None:
+        self.request = request
+        self.keys: set[str] = set()
+        self.read: tuple[int, int] | None = None
+        self.watermark = watermark
+
+
+def _page(request: HttpRequest) -> Page | None:
+    meta = request.META
+    if ENVIRON_WATERMARK not in meta or request.user.is_authenticated:
+        return None  # not through the page cache, or a person's own page
+    page = meta.get(ENVIRON_PAGE)
+    if page is None:
+        page = meta[ENVIRON_PAGE] = Page(request, meta[ENVIRON_WATERMARK])
+    return page
+
+
+def depends(request: HttpRequest, *keys: str, seen_up_to: int | None = None) -> None:
+    """Let the page cache keep this page for guests until one of `keys` changes:
+    `story:<id>`, `part:<id>`, `tag:<id>`, or `listing` for pages listing books.
+    `seen_up_to`: the page was made from a copy (the search index) that has applied the
+    change log up to this id only."""
+    page = _page(request)
+    if page is None:
+        return
+    page.keys.update(keys)
+    if seen_up_to is not None and page.watermark is not None:
+        page.watermark = min(page.watermark, seen_up_to)
+
+
+def counts_read(request: HttpRequest, *, part_id: int, story_id: int) -> None:
+    """A hit on this page counts a read of the part, as the view does."""
+    page = _page(request)
+    if page is not None:
+        page.read = (part_id, story_id)
