@@ -126,6 +126,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.signed_part")
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--stories", type=int, default=50, help="demo books in the database")
+    parser.add_argument(
+        "--no-fragments",
+        dest="fragments",
+        action="store_false",
+        help="render everything for every request (no shared fragment caches)",
+    )
     parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile")
     args = parser.parse_args(argv)
 
@@ -142,6 +148,13 @@ def main(argv: list[str] | None = None) -> None:
 
     url = setup_database(args.stories)
     cookie = session_cookie()
+    if args.fragments:
+        # As `storyhouse serve` does: follow the change log, so shared fragments are kept.
+        from storyhouse.pagecache import versions
+
+        versions.start()
+        while versions.process_versions().floor is None:
+            time.sleep(0.01)
     application = WSGIHandler()
     environ = environ_for(url, cookie)
     for _ in range(20):  # warm up: templates compiled, caches filled

@@ -235,6 +235,11 @@ PAGE_CACHE_MAX_AGE = envint("PAGE_CACHE_MAX_AGE", 60)
 PAGE_CACHE_POLL_SECONDS = float(os.environ.get("PAGE_CACHE_POLL_SECONDS") or 0.1)
 PAGE_CACHE_ENTRIES = envint("PAGE_CACHE_ENTRIES", 2000)
 
+# Signed-in pages: what is the same for every reader (a part's text, its comment threads) is
+# rendered once and shared (storyhouse.pagecache.fragments), on the page cache's versions.
+# How many fragments each process keeps; 0 renders everything for every request.
+FRAGMENT_CACHE_ENTRIES = envint("FRAGMENT_CACHE_ENTRIES", 500)
+
 # The API (/api/): requests per minute per personal token, or per client address without one.
 API_READS_PER_MINUTE = envint("API_READS_PER_MINUTE", 600)
 API_WRITES_PER_MINUTE = envint("API_WRITES_PER_MINUTE", 60)

@@ -30,6 +30,9 @@ def is_author(user: AnyUser, story: Story) -> bool:
     if not user.is_authenticated:
         return False
     # An invitation counts only once accepted: invitees see nothing of a book's drafts.
+    accepted = getattr(story, "accepted_authorships", None)
+    if accepted is not None:  # fetched with the book (queries.with_card_data, part page)
+        return any(authorship.user_id == user.pk for authorship in accepted)
     return story.authorship_set.filter(user_id=user.pk, accepted=True).exists()
 
 
