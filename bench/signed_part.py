@@ -1,13 +1,16 @@
 """CPU time per request of the part page for a signed-in reader, through the real WSGI handler.
 
 Run `python -m bench.signed_part`. It sets up (once) a SQLite database of its own under
-var/bench-signed/ (migrate, the sample story, `--stories` demo books, a few comments with
-replies on the sample part, and a reader who has voted for it and has an unread
-notification), signs the reader in, then times `--requests` GETs of the sample part page
-through Django's WSGI handler, middleware included, with a prepared environ and the reader's
-session cookie. It prints the process CPU time per request (steadier than wall time on a
-shared machine), the wall time, and the queries per request. `--profile` runs the same
-requests under pyinstrument (pip install pyinstrument) and prints the profile.
+var/bench-signed/ (migrate, collectstatic, the sample story, `--stories` demo books, a few
+comments with replies on the sample part, and a reader who has voted for it and has an
+unread notification), signs the reader in, then times `--requests` GETs of the sample part
+page through Django's WSGI handler, middleware included, with a prepared environ and the
+reader's session cookie, this process following the change log as `storyhouse serve` does
+(so shared fragments are kept; `--no-fragments` renders everything every time). It prints
+the process CPU time per request (steadier than wall time on a shared machine), the wall
+time, and the queries per request. `--profile` runs the same requests under pyinstrument
+(pip install pyinstrument) and prints the profile. Set DB_CONN_MAX_AGE to keep database
+connections between requests.
 
 The session cookie and the page's address are printed too, for a run of wrk against
 `storyhouse serve --workers 2` on the same database (STORYHOUSE_VAR_DIR=var/bench-signed).
@@ -37,6 +40,8 @@ def setup_database(stories: int) -> str:
     from storyhouse.stories.imports import book_import, import_account
 
     call_command("migrate", interactive=False, verbosity=0)
+    # As `storyhouse serve` does: hashed static names come from the manifest.
+    call_command("collectstatic", interactive=False, verbosity=0)
     (result,) = book_import(read_book(SAMPLE_PAGE), author=import_account())
     part = result.part
     from storyhouse.demo.corpus import demo_story_count, load_corpus
@@ -66,9 +71,10 @@ def setup_database(stories: int) -> str:
         services.library_add(user=reader, story=part.story)
         # A notification for the reader: a reply to their comment.
         services.comment_post(
-            author=others[1], part=part, body="Thank you.", parent=Comment.objects.filter(
-                author=reader
-            ).first()
+            author=others[1],
+            part=part,
+            body="Thank you.",
+            parent=Comment.objects.filter(author=reader).first(),
         )
     return part.get_absolute_url()
 
