@@ -38,6 +38,32 @@ def with_card_data(stories: QuerySet[Story]) -> QuerySet[Story]:
     )
 
 
+def part_for_page(part_id: int, story_id: int) -> Part | None:
+    """The part a part page shows, with its book, rating and accepted authors (the byline,
+    and every `access.is_author` on the page), shared by every request for it. Its counts
+    are those of the last vote or comment; reads may lag by PAGE_CACHE_MAX_AGE."""
+
+    def fetch() -> tuple[Part | None, list[str]]:
+        authors = Prefetch(
+            "story__authorship_set",
+            queryset=Authorship.objects.filter(accepted=True).select_related("user"),
+            to_attr="accepted_authorships",
+        )
+        part = (
+            Part.objects.select_related("story", "story__rating")
+            .prefetch_related(authors)
+            .filter(pk=part_id)
+            .first()
+        )
+        if part is None:
+            return None, [f"part:{part_id}"]
+        keys = [f"part:{part.pk}", f"story:{part.story_id}", f"tag:{part.story.rating_id}"]
+        return part, keys
+
+    part, _keys = fragment(f"part:{part_id}", fetch)
+    return part if part is not None and part.story_id == story_id else None
+
+
 def part_siblings(user: AnyUser, story: Story) -> list[Part]:
     """The parts of a book this person may open, in reading order (titles and addresses
     only). Readers who are not its authors all see the same list, rendered once for them."""

@@ -5,7 +5,6 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils._os import safe_join
@@ -15,7 +14,7 @@ from storyhouse.discovery.similar import related_stories
 from storyhouse.engagement.services import progress_opened, read_record
 
 from . import access, queries
-from .models import Authorship, Part, Story, Tag, TagSlug
+from .models import Story, Tag, TagSlug
 from .series import neighbours as series_neighbours
 
 PAGE_SIZE = 20
@@ -76,18 +75,8 @@ def story_detail(request: HttpRequest, story_id: int, slug: str) -> HttpResponse
 def part_detail(
     request: HttpRequest, story_id: int, story_slug: str, part_id: int, slug: str
 ) -> HttpResponse:
-    # The book's authors come with it: the byline, and every `access.is_author` below.
-    authors = Prefetch(
-        "story__authorship_set",
-        queryset=Authorship.objects.filter(accepted=True).select_related("user"),
-        to_attr="accepted_authorships",
-    )
-    part = get_object_or_404(
-        Part.objects.select_related("story", "story__rating").prefetch_related(authors),
-        pk=part_id,
-        story_id=story_id,
-    )
-    if not access.can_view_part(request.user, part):
+    part = queries.part_for_page(part_id, story_id)
+    if part is None or not access.can_view_part(request.user, part):
         raise Http404
     story = part.story
     if story_slug != story.slug or slug != part.slug:
