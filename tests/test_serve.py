@@ -45,6 +45,18 @@ def wait_for(url: str, server: subprocess.Popen, seconds: float = 20) -> tuple[i
             time.sleep(0.1)
 
 
+def cache_states(url: str, server: subprocess.Popen, seconds: float = 20) -> list[str]:
+    """The X-Cache header of each request for `url` until one is a hit (or time is up)."""
+    states: list[str] = []
+    deadline = time.monotonic() + seconds
+    while "hit" not in states and time.monotonic() < deadline and server.poll() is None:
+        request = urllib.request.Request(url, headers={"User-Agent": BROWSER_AGENT})  # noqa: S310
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            states.append(response.headers.get("X-Cache", ""))
+        time.sleep(0.05)
+    return states
+
+
 def test_storyhouse_serve_answers_with_pages_and_static_files(tmp_path):
     env = isolated_env(tmp_path)
     script = Path(sys.executable).with_name("storyhouse")
@@ -70,6 +82,8 @@ def test_storyhouse_serve_answers_with_pages_and_static_files(tmp_path):
         assert status == 200
         assert content_type.startswith("text/css")
         assert css.strip()
+        # Guests' pages come from the page cache once its thread has read the change log.
+        assert "hit" in cache_states(f"{site}/", server)
     finally:
         server.send_signal(signal.SIGINT)
         output, _ = server.communicate(timeout=20)

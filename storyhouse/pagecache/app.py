@@ -48,6 +48,7 @@ DROPPED_HEADERS = {
     "vary",
 }
 NOT_MODIFIED = "304 Not Modified"
+HIT = ("X-Cache", "hit")
 MISS = ("X-Cache", "miss")
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
@@ -152,10 +153,7 @@ class PageCacheApp:
                 headers, body = entry.gzipped, entry.gzip_body
             else:
                 headers, body = entry.plain, entry.body
-        if not hit:
-            headers = [*headers[:-1], MISS] if status == NOT_MODIFIED else [*headers, MISS]
-        if cookies:
-            headers = [*headers, *cookies]
+        headers = [*headers, HIT if hit else MISS, *cookies]
         start_response(status, headers)
         return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]
 
@@ -239,7 +237,7 @@ class PageCacheApp:
             lower = name.lower()
             if lower == "content-type" and not value.startswith(STORED_TYPES):
                 return False
-            if lower == "set-cookie" and not value.startswith(self.reader_cookie + "="):
+            if lower == "set-cookie" and not value.lstrip().startswith(self.reader_cookie + "="):
                 return False
             if lower == "cache-control" and ("private" in value or "no-store" in value):
                 return False

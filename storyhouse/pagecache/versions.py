@@ -35,8 +35,10 @@ def change_keys(kind: str, object_id: int, story_id: int | None) -> tuple[str, .
     if kind == Change.Kind.TAG:
         return (f"tag:{object_id}", LISTING)
     if kind == Change.Kind.ENGAGEMENT:
-        # Cards in lists show no vote or comment counts: only the part and its book.
-        return (f"part:{object_id}", f"story:{story_id}")
+        # Only the part's page shows its votes and comments; the book page depends on each
+        # of its parts' keys, and cards in lists show no such counts. (Not `story:`, which
+        # every part page of the book depends on: one vote would drop them all.)
+        return (f"part:{object_id}",)
     return (LISTING,)
 
 
@@ -59,7 +61,10 @@ class Versions:
         if floor is None or watermark < floor:
             return False
         get = self._versions.get
-        return all(get(key, 0) <= watermark for key in keys)
+        for key in keys:  # noqa: SIM110 (a loop, not all(): this is the hit path)
+            if get(key, 0) > watermark:
+                return False
+        return True
 
     def version(self, key: str) -> int:
         return self._versions.get(key, 0)
@@ -82,7 +87,10 @@ class Versions:
 
     def bump(self, rows: Iterable[tuple[int, str, int, int | None]]) -> None:
         """Changes this process just committed: its next request must not see the pages
-        they change, without waiting for the next poll."""
+        they change, without waiting for the next poll. A process that does not follow the
+        log (a command, the worker) keeps no pages: nothing to do, and nothing to remember."""
+        if self.floor is None:
+            return
         with self._lock:
             versions = self._versions
             for pk, kind, object_id, story_id in rows:

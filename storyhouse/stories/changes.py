@@ -7,9 +7,11 @@ while and asks for them again, and says up to which id it has seen everything (t
 watermark).
 """
 
+import datetime
 import time
 
 from django.db.models import Max, Q
+from django.utils import timezone
 
 from .models import Change
 
@@ -37,16 +39,23 @@ class ChangeCursor:
         """Skip the history: follow from the newest change on (with the recent ids still
         missing below it). Returns the watermark."""
         last = Change.objects.aggregate(last=Max("id"))["last"] or 0
-        seen = set(
+        made = dict(
             Change.objects.filter(id__gt=max(0, last - GAP_SPAN), id__lte=last).values_list(
-                "id", flat=True
+                "id", "created_at"
             )
         )
+        # A missing id was taken before the next id that exists: when that one was made
+        # longer ago than a gap is waited for, the missing one is a rolled-back change.
+        long_ago = timezone.now() - datetime.timedelta(seconds=self.gap_seconds)
         now = time.monotonic()
         self.last = last
-        self.gaps = {
-            pk: now for pk in range(max(1, last - GAP_SPAN + 1), last + 1) if pk not in seen
-        }
+        self.gaps = {}
+        next_made = None
+        for pk in range(last, max(1, last - GAP_SPAN + 1) - 1, -1):
+            if pk in made:
+                next_made = made[pk]
+            elif next_made is not None and next_made > long_ago:
+                self.gaps[pk] = now
         return self.watermark
 
     def read(self, limit: int = 10_000) -> list[ChangeRow]:
