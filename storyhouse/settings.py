@@ -262,6 +262,11 @@ PAGE_CACHE_MAX_AGE = envint("PAGE_CACHE_MAX_AGE", 60)
 PAGE_CACHE_POLL_SECONDS = float(os.environ.get("PAGE_CACHE_POLL_SECONDS") or 0.1)
 PAGE_CACHE_ENTRIES = envint("PAGE_CACHE_ENTRIES", 2000)
 
+# Signed-in pages: what is the same for every reader (a part's text, its comment threads) is
+# rendered once and shared (storyhouse.pagecache.fragments), on the page cache's versions.
+# How many fragments each process keeps; 0 renders everything for every request.
+FRAGMENT_CACHE_ENTRIES = envint("FRAGMENT_CACHE_ENTRIES", 500)
+
 # Reads (one reader opened one part on one day) are held in each web process and written in
 # batches every READS_FLUSH_SECONDS (storyhouse.engagement.read_buffer), so a page view costs
 # no database write; a graceful stop writes what is held. Off: each read is written at once.

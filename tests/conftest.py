@@ -52,6 +52,14 @@ def no_search_index(settings) -> None:
 
 
 @pytest.fixture(autouse=True)
+def no_shared_fragments(settings) -> None:
+    """Pages are rendered whole unless a test keeps shared fragments itself
+    (test_shared_fragments.py): a test's writes are never committed, so a fragment kept
+    before them would not hear of them."""
+    settings.FRAGMENT_CACHE_ENTRIES = 0
+
+
+@pytest.fixture(autouse=True)
 def exports_root(settings, tmp_path) -> Path:
     """Each test builds its own export files: numbers are used again after a rollback, and
     on the other database, so a file kept from another test could be taken for this one's."""

@@ -1,15 +1,10 @@
 """Forms readers fill in: comments, reading lists, email choices."""
 
-from typing import TYPE_CHECKING
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Comment, EmailChoice, NotificationKind, NotificationSettings, ReadingList
 from .paragraphs import Paragraph
-
-if TYPE_CHECKING:
-    from .queries import Threads
 
 QUOTE_LENGTH = 60
 
@@ -74,9 +69,3 @@ class NotificationSettingsForm(NoColon, forms.ModelForm):
         model = NotificationSettings
         fields = list(NotificationKind.values)
         widgets = {kind: forms.RadioSelect(choices=EmailChoice.choices) for kind in fields}
-
-
-def comment_form_for(threads: "Threads") -> CommentForm:
-    """The comment form under a part's comments, on the paragraph they show if they show one."""
-    initial = {"paragraph": threads.paragraph.id} if threads.paragraph else {}
-    return CommentForm(paragraphs=threads.paragraphs, initial=initial)

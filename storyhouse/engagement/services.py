@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from storyhouse.accounts.models import User
 from storyhouse.stories import access
+from storyhouse.stories.access import AnyUser
 from storyhouse.stories.models import Change, Part, PartState, Story
 from storyhouse.stories.services import change_record
 
@@ -45,6 +46,10 @@ from .readers import is_bot, reader_key
 from .text import clean_comment
 
 log = logging.getLogger(__name__)
+
+# A reader who opens again the part they read last, within this long, leaves its stored
+# time as it was (progress_opened): no write for every page view.
+PROGRESS_REOPEN_QUIET = datetime.timedelta(minutes=5)
 
 
 # Reads
@@ -345,6 +350,29 @@ def progress_record(*, user: User, part: Part, paragraph: str = "") -> PartProgr
             )
             progress.paragraph, progress.paragraph_position = reached.id, reached.position
     return progress
+
+
+def progress_opened(*, user: AnyUser, part: Part) -> None:
+    """A reader opened `part`: remember it as `progress_record` does, but write only when
+    that changes something a page shows. Opening again the part the reader read last, a
+    moment ago, changes no order (history, "continue reading"), so nothing is written."""
+    if not user.is_authenticated or not part.is_published:
+        return
+    latest = (
+        PartProgress.objects.filter(user=user)
+        .order_by("-last_read_at", "-id")
+        .values_list("part_id", "paragraphs_total", "last_read_at")
+        .first()
+    )
+    if latest is not None:
+        part_id, total, last_read_at = latest
+        if (
+            part_id == part.pk
+            and total == len(paragraphs.paragraphs(part.body))
+            and timezone.now() - last_read_at < PROGRESS_REOPEN_QUIET
+        ):
+            return
+    progress_record(user=user, part=part)
 
 
 # Follows

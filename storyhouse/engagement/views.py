@@ -25,9 +25,9 @@ from .forms import (
     CommentForm,
     NotificationSettingsForm,
     ReadingListForm,
-    comment_form_for,
 )
 from .models import Comment, ReadingList
+from .shared_threads import threads_shown
 
 PAGE_SIZE = 30
 
@@ -109,18 +109,13 @@ def _comments_section(
 ) -> HttpResponse:
     paragraph = request.GET.get("paragraph") or ""
     part.refresh_from_db(fields=["comments_count", "votes_count"])
-    threads = queries.comment_threads(
+    threads = threads_shown(
         request.user, part, paragraph=paragraph, page_number=request.GET.get("comments")
     )
     return render(
         request,
         "engagement/comments.html",
-        {
-            "part": part,
-            "threads": threads,
-            "comment_form": form or comment_form_for(threads),
-            **extra,
-        },
+        {"part": part, "threads": threads, "comment_form": form, **extra},
     )
 
 

@@ -30,6 +30,9 @@ def is_author(user: AnyUser, story: Story) -> bool:
     if not user.is_authenticated:
         return False
     # An invitation counts only once accepted: invitees see nothing of a book's drafts.
+    accepted = getattr(story, "accepted_authorships", None)
+    if accepted is not None:  # fetched with the book (queries.with_card_data, part page)
+        return any(authorship.user_id == user.pk for authorship in accepted)
     return story.authorship_set.filter(user_id=user.pk, accepted=True).exists()
 
 
@@ -113,6 +116,9 @@ def hidden_tags_on_part(user: AnyUser, part: Part) -> list[Tag]:
     """The hidden tags a part carries itself or through its book (rating included): when there
     are any, the part page asks before showing the text."""
     if not user.is_authenticated:
+        return []
+    # Most readers hide nothing: one look at their own list spares them the search below.
+    if not User.hidden_tags.through.objects.filter(user_id=user.pk).exists():
         return []
     on_part = Part.tags.through.objects.filter(part_id=part.pk).values("tag_id")
     on_book = Story.tags.through.objects.filter(story_id=part.story_id).values("tag_id")

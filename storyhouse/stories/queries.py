@@ -1,10 +1,14 @@
 """Reading selectors: the books and tags that pages show."""
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from storyhouse.accounts.models import User
+from storyhouse.pagecache.fragments import fragment
 
 from . import access
 from .access import AnyUser
@@ -32,6 +36,61 @@ def with_card_data(stories: QuerySet[Story]) -> QuerySet[Story]:
         ),
         Prefetch("tags", queryset=Tag.objects.order_by("type", "name")),
     )
+
+
+def part_for_page(part_id: int, story_id: int) -> Part | None:
+    """The part a part page shows, with its book, rating and accepted authors (the byline,
+    and every `access.is_author` on the page), shared by every request for it. Its counts
+    are those of the last vote or comment; reads may lag by PAGE_CACHE_MAX_AGE."""
+
+    def fetch() -> tuple[Part | None, list[str]]:
+        authors = Prefetch(
+            "story__authorship_set",
+            queryset=Authorship.objects.filter(accepted=True).select_related("user"),
+            to_attr="accepted_authorships",
+        )
+        part = (
+            Part.objects.select_related("story", "story__rating")
+            .prefetch_related(authors)
+            .filter(pk=part_id)
+            .first()
+        )
+        if part is None:
+            return None, [f"part:{part_id}"]
+        keys = [f"part:{part.pk}", f"story:{part.story_id}", f"tag:{part.story.rating_id}"]
+        return part, keys
+
+    part, _keys = fragment(f"part:{part_id}", fetch)
+    return part if part is not None and part.story_id == story_id else None
+
+
+def part_siblings(user: AnyUser, story: Story) -> list[Part]:
+    """The parts of a book this person may open, in reading order (titles and addresses
+    only). Readers who are not its authors all see the same list, rendered once for them."""
+    if access.is_author(user, story):
+        return list(access.readable_parts(user, story).only("id", "title", "slug", "story"))
+
+    def published() -> tuple[list[Part], list[str]]:
+        parts = access.readable_parts(AnonymousUser(), story).only("id", "title", "slug", "story")
+        return list(parts), [f"story:{story.pk}"]
+
+    siblings, _keys = fragment(f"part-siblings:{story.pk}", published)
+    return siblings
+
+
+def part_text(part: Part) -> tuple[SafeString, tuple[str, ...]]:
+    """A part's tags, description, notes and text, as every reader who hides none of its tags
+    sees them, and the version keys of what it shows."""
+
+    def render() -> tuple[str, list[str]]:
+        tags = list(part.tags.all())
+        html = render_to_string(
+            "stories/includes/part_text.html", {"part": part, "tag_groups": tags_grouped(tags)}
+        )
+        return html, [f"part:{part.pk}", f"story:{part.story_id}", *[f"tag:{t.pk}" for t in tags]]
+
+    html, keys = fragment(f"part-text:{part.pk}", render)
+    return mark_safe(html), keys  # noqa: S308 - rendered by a template, escaped there
 
 
 def byline(story: Story) -> list[User]:

@@ -11,10 +11,10 @@ from django.utils._os import safe_join
 
 from storyhouse import pagecache
 from storyhouse.discovery.similar import related_stories
-from storyhouse.engagement.services import progress_record, read_record
+from storyhouse.engagement.services import progress_opened, read_record
 
 from . import access, queries
-from .models import Part, Story, Tag, TagSlug
+from .models import Story, Tag, TagSlug
 from .series import neighbours as series_neighbours
 
 PAGE_SIZE = 20
@@ -75,10 +75,8 @@ def story_detail(request: HttpRequest, story_id: int, slug: str) -> HttpResponse
 def part_detail(
     request: HttpRequest, story_id: int, story_slug: str, part_id: int, slug: str
 ) -> HttpResponse:
-    part = get_object_or_404(
-        Part.objects.select_related("story", "story__rating"), pk=part_id, story_id=story_id
-    )
-    if not access.can_view_part(request.user, part):
+    part = queries.part_for_page(part_id, story_id)
+    if part is None or not access.can_view_part(request.user, part):
         raise Http404
     story = part.story
     if story_slug != story.slug or slug != part.slug:
@@ -88,35 +86,31 @@ def part_detail(
     if hidden and request.GET.get("show") != "hidden":
         context = {"story": story, "part": part, "hidden": hidden}
         return render(request, "accounts/hidden_warning.html", context)
-    siblings = list(access.readable_parts(request.user, story).only("id", "title", "slug", "story"))
+    siblings = queries.part_siblings(request.user, story)
     index = next(i for i, sibling in enumerate(siblings) if sibling.pk == part.pk)
-    part_tags = list(part.tags.all())
-    pagecache.depends(
-        request,
-        f"part:{part.pk}",
-        f"story:{story.pk}",
-        *[f"tag:{tag.pk}" for tag in part_tags],
-    )
+    context = {
+        "story": story,
+        "part": part,
+        "authors": queries.byline(story),
+        "previous_part": siblings[index - 1] if index > 0 else None,
+        "next_part": siblings[index + 1] if index + 1 < len(siblings) else None,
+        "part_number": index + 1,
+        "parts_total": len(siblings),
+        "can_edit": access.can_edit_story(request.user, story),
+    }
+    if hidden:  # the tags this reader hides are marked: not the text everyone shares
+        part_tags = list(part.tags.all())
+        context["tag_groups"] = queries.tags_grouped(part_tags)
+        text_keys = [f"part:{part.pk}", f"story:{story.pk}", *[f"tag:{t.pk}" for t in part_tags]]
+    else:
+        context["part_text"], text_keys = queries.part_text(part)
+    pagecache.depends(request, *text_keys)
     pagecache.counts_read(request, part_id=part.pk, story_id=story.pk)
-    response = render(
-        request,
-        "stories/part.html",
-        {
-            "story": story,
-            "part": part,
-            "authors": queries.byline(story),
-            "tag_groups": queries.tags_grouped(part_tags),
-            "previous_part": siblings[index - 1] if index > 0 else None,
-            "next_part": siblings[index + 1] if index + 1 < len(siblings) else None,
-            "part_number": index + 1,
-            "parts_total": len(siblings),
-            "can_edit": access.can_edit_story(request.user, story),
-        },
-    )
+    response = render(request, "stories/part.html", context)
     # Counted after rendering: the page shows the counts as they were before this visit.
     read_record(part=part, request=request)
     if request.method == "GET":  # reading progress: this reader reached this part
-        progress_record(user=request.user, part=part)
+        progress_opened(user=request.user, part=part)
     return response
 
 

@@ -1,0 +1,131 @@
+"""A part's comment threads as HTML every reader shares (pagecache.fragments), with each
+reader's own actions put in per request.
+
+The threads are rendered once, for nobody in particular, with a slot around each standing
+comment's Reply, Edit and Delete links; `threads_shown` keeps, for this reader, the links
+`access` allows them (Reply for those who may post, Edit on their own comments, Delete on
+their own and, for the book's authors and moderators, on everyone's). So a cached page of
+threads never shows one reader's links to another.
+"""
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.contrib.auth.models import AnonymousUser
+from django.template.loader import render_to_string
+from django.utils.html import json_script
+from django.utils.safestring import SafeString, mark_safe
+
+from storyhouse.pagecache.fragments import fragment
+from storyhouse.stories import access
+from storyhouse.stories.access import AnyUser
+from storyhouse.stories.models import Part
+
+from . import paragraphs, queries
+from .forms import CommentForm
+
+# comment.html writes these around a comment's links: <!--actions PK AUTHOR_ID-->.
+ACTIONS = re.compile(r"<!--actions (\d+) (\d*)-->(.*?)<!--/actions-->", re.S)
+SEPARATOR = "<!--|-->"
+# Pages of threads worth keeping (a page number as links write it); other input is rendered.
+PAGE_NUMBER = re.compile(r"\d{1,6}")
+
+
+@dataclass
+class ThreadsShown:
+    """What the comments section shows one reader."""
+
+    part: Part
+    paragraph: paragraphs.Paragraph | None
+    can_post: bool
+    counts_json: SafeString  # comments per paragraph, for engagement.js
+    list_html: SafeString  # the threads, with this reader's actions
+
+    @property
+    def paragraphs(self) -> tuple[paragraphs.Paragraph, ...]:
+        return paragraphs.paragraphs(self.part.body)
+
+    @cached_property
+    def form_html(self) -> SafeString:
+        """The comment form's fields, blank (on the paragraph shown, if one is)."""
+        anchor = self.paragraph.id if self.paragraph else ""
+
+        def render() -> tuple[str, list[str]]:
+            form = CommentForm(
+                paragraphs=self.paragraphs, initial={"paragraph": anchor} if anchor else {}
+            )
+            html = render_to_string("engagement/fields.html", {"form": form})
+            return html, [f"part:{self.part.pk}"]
+
+        html, _keys = fragment(f"comment-form:{self.part.pk}:{anchor}", render)
+        return mark_safe(html)  # noqa: S308 - rendered by a template, escaped there
+
+
+class _Slot:
+    """What `access` needs to know of a comment in a slot: it stands, and who wrote it."""
+
+    deleted_at = None
+
+    def __init__(self, author_id: int | None) -> None:
+        self.author_id = author_id
+
+
+def threads_shown(
+    user: AnyUser, part: Part, *, paragraph: str = "", page_number: object = None
+) -> ThreadsShown:
+    """The part's threads for this reader: a page of them, or those about one paragraph."""
+    chosen = paragraphs.paragraph(part.body, paragraph)
+    keys = [f"part:{part.pk}"]
+
+    def render_list() -> tuple[str, list[str]]:
+        threads = queries.comment_threads(
+            AnonymousUser(), part, paragraph=chosen.id if chosen else "", page_number=page_number
+        )
+        html = render_to_string("engagement/comment_list.html", {"part": part, "threads": threads})
+        return html, keys
+
+    def render_counts() -> tuple[str, list[str]]:
+        counts = queries.paragraph_comment_counts(part)
+        return json_script(counts, "paragraph-comment-counts"), keys
+
+    anchor = chosen.id if chosen else ""
+    if page_number in (None, "") or PAGE_NUMBER.fullmatch(str(page_number)):
+        shared, _keys = fragment(f"comments:{part.pk}:{anchor}:{page_number or 1}", render_list)
+    else:
+        shared, _keys = render_list()
+    counts, _keys = fragment(f"comment-counts:{part.pk}", render_counts)
+    can_post = access.can_engage_with_part(user, part)
+    return ThreadsShown(
+        part=part,
+        paragraph=chosen,
+        can_post=can_post,
+        counts_json=mark_safe(counts),  # noqa: S308 - json_script escapes
+        # Rendered by templates, escaped there; the slots only keep or drop links.
+        list_html=mark_safe(_with_actions(shared, user, part, can_post=can_post)),  # noqa: S308
+    )
+
+
+def _with_actions(html: str, user: AnyUser, part: Part, *, can_post: bool) -> str:
+    """The shared threads with, in each slot, the links this reader may follow."""
+    if "<!--actions " not in html:
+        return html
+    moderates = access.can_moderate_comments(user, part)
+
+    def fill(match: re.Match) -> str:
+        comment = _Slot(int(match[2]) if match[2] else None)
+        reply, edit, delete = match[3].split(SEPARATOR)
+        links = [
+            link
+            for link, allowed in (
+                (reply, can_post),
+                (edit, access.can_edit_comment(user, comment)),
+                (delete, access.can_delete_comment(user, comment, moderates=moderates)),
+            )
+            if allowed
+        ]
+        if not links:
+            return ""
+        return '<p class="comment__actions">\n    ' + "\n    ".join(links) + "\n  </p>"
+
+    return ACTIONS.sub(fill, html)
