@@ -133,17 +133,15 @@ def storyhouse_command() -> list[str]:
 
 
 def stop(process: subprocess.Popen, first: int = signal.SIGINT, seconds: float = 20) -> None:
-    """Stop a process we started, with its children (it leads its own process group)."""
-    if process.poll() is not None:
-        return
+    """Stop a process we started and its children: it leads a process group of its own. The
+    signal goes to the leader, which stops its workers; whatever is left then is killed."""
+    if process.poll() is None:
+        process.send_signal(first)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=seconds)
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, first)
-    try:
-        process.wait(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
 
 
 @contextlib.contextmanager
@@ -425,13 +423,14 @@ class Load:
     connections: int
     threads: int
     script: Path
+    cookies: int = GUEST_COOKIES
 
     def wrk(self, url: str, seconds: int, *, cookie: str = "", prefix: str = "") -> str:
         command = ["wrk", f"-t{self.threads}", f"-c{self.connections}", f"-d{seconds}s"]
         command += ["--latency", "--timeout", "5s"]
         if prefix:
             command += ["-s", str(self.script), url, "--"]
-            command += [prefix, str(GUEST_COOKIES), str(self.threads), BROWSER_AGENT]
+            command += [prefix, str(self.cookies), str(self.threads), BROWSER_AGENT]
         else:
             command += ["-H", f"User-Agent: {BROWSER_AGENT}", "-H", f"Cookie: {cookie}", url]
         done = subprocess.run(  # noqa: S603 (wrk, from the system)
@@ -619,7 +618,7 @@ def main(argv: list[str] | None = None) -> None:
     if missing:
         console.print(
             f"[bold red]{' and '.join(missing)} not found.[/bold red] "
-            "Install them with: apt-get install wrk nginx-light"
+            f"Install {'them' if len(missing) > 1 else 'it'} with: apt-get install wrk nginx-light"
         )
         sys.exit(2)
 
