@@ -631,7 +631,13 @@ def main(argv: list[str] | None = None) -> None:
         met: list[bool] = []
         try:
             for database in databases:
-                run = bench_database(database, args, load, console)
+                try:
+                    run = bench_database(database, args, load, console)
+                except RuntimeError as error:
+                    # A site that would not set up or start: said, counted as a failed goal.
+                    console.print(f"[bold red]FAIL {database}:[/bold red] {error}")
+                    met.append(False)
+                    continue
                 met += report(run, load, console)
         except KeyboardInterrupt:
             console.print("Stopped; the servers are stopped too.")
