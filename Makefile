@@ -10,7 +10,7 @@ PYTEST_ARGS ?= -n auto
 # Tests keep their own var/ (secret key, collected static files) apart from the demo's.
 export STORYHOUSE_VAR_DIR ?= $(CURDIR)/var/test
 
-.PHONY: demo test test-sqlite test-postgres lint format bench bench-search serve clean
+.PHONY: demo test test-sqlite test-postgres lint format bench bench-search bench-serve serve clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ bench: $(INSTALLED)
 N ?= 1000000
 bench-search: $(INSTALLED)
 	$(PY) -m bench.search --stories $(N)
+
+## The load benchmark: storyhouse serve (SQLite, then PostgreSQL + Redis) and nginx under wrk.
+bench-serve: $(INSTALLED)
+	$(PY) -m bench.serve $(BENCH_SERVE_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
