@@ -1,5 +1,7 @@
 """Fixtures of the fault tests."""
 
+from pathlib import Path
+
 import pytest
 
 from .site import Site
@@ -10,8 +12,8 @@ def make_site(tmp_path):
     """Sites a test makes are stopped (killed if need be) however the test ends."""
     made: list[Site] = []
 
-    def make(database_url: str, **env: str) -> Site:
-        site = Site(tmp_path, database_url, **env)
+    def make(database_url: str, var_dir: Path | None = None, **env: str) -> Site:
+        site = Site(var_dir or tmp_path, database_url, **env)
         made.append(site)
         return site
 

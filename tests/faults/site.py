@@ -104,7 +104,7 @@ class Site:
         if self.server is None:
             return
         try:
-            os.killpg(self.server.pid, signal.SIGINT)
+            self.server.send_signal(signal.SIGINT)  # granian stops its workers itself
             self.server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(self.server.pid, signal.SIGKILL)
