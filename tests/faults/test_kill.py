@@ -41,6 +41,16 @@ class Record:
     # when requests failed for want of a server
     failures: list = field(default_factory=list)
 
+    def enough(self) -> bool:
+        with self.lock:
+            votes = sum(ack for sent in self.votes.values() for _, ack in sent)
+        return (
+            len(self.comments) >= 3
+            and votes >= 3
+            and len(self.edits_acknowledged) >= 2
+            and len(self.reads) >= 5
+        )
+
 
 def vote_and_comment(browser: Browser, reader: str, parts: list[dict], record: Record, stop):
     n = 0
@@ -189,7 +199,13 @@ def test_a_kill_9_under_write_load_loses_no_acknowledged_write(tmp_path, make_si
         ]
         for thread in threads:
             thread.start()
-        time.sleep(LOAD_SECONDS)
+        # A couple of seconds of load, and long enough that every kind of write was
+        # acknowledged a few times, however slow the machine is today.
+        started = time.monotonic()
+        while time.monotonic() < started + 60 and (
+            time.monotonic() < started + LOAD_SECONDS or not record.enough()
+        ):
+            time.sleep(0.1)
         killed_at = time.monotonic()
         site.kill()
         stop.set()

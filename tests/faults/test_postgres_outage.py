@@ -164,3 +164,18 @@ def test_while_postgresql_is_down_people_get_the_friendly_page(
         # Without a pool, Django opens (or checks) a connection per request: not one
         # request after the database came back fails.
         assert all(a.status == 200 for a in after), [(a.path, a.status) for a in after]
+
+    # A quiet restart, with no request meanwhile: connections kept from before are dead
+    # without having failed yet. The next requests still answer.
+    setup.cluster.stop()
+    setup.cluster.start()
+    answers = [
+        browser.get(path, timeout=NO_HANG).status
+        for _ in range(3)
+        for browser, path in ((bob, book), (Browser(site.url), f"/search/?q={uuid.uuid4().hex}"))
+    ]
+    print(f"after a quiet restart: {answers}")
+    assert set(answers) <= {200, 503}
+    assert answers[-2:] == [200, 200]
+    if connections:
+        assert set(answers) == {200}
