@@ -137,3 +137,14 @@ def test_other_errors_are_still_the_500_page(browser, alice, monkeypatch):
         response = browser.post(f"/parts/{part.pk}/vote/", {"voted": "true"})
         assert response.status_code == 500
         assert FRIENDLY not in response.content.decode()
+
+
+def test_a_failure_in_a_middleware_gets_the_same_answer(browser):
+    """A personal token is looked up by a middleware, before any view (or the API) runs."""
+    with database_down():
+        page = browser.get("/", HTTP_AUTHORIZATION="Bearer sh_not-a-real-token")
+        api = browser.get("/api/books/", HTTP_AUTHORIZATION="Bearer sh_not-a-real-token")
+    assert_outage_page(page)
+    assert api.status_code == 503
+    assert api["Content-Type"] == "application/json"
+    assert api["Retry-After"] == "30"
