@@ -288,3 +288,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Outages (storyhouse/outage.py): a connection kept between requests (DB_CONN_MAX_AGE) is
+# checked before a request reuses it, so the first request after the database comes back
+# opens a fresh one instead of failing on a connection that died meanwhile.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = envbool("DB_HEALTH_CHECKS", True)

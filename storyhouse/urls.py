@@ -51,3 +51,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]
+
+# An unreachable database gets a friendly 503 page instead of the 500 (see outage.py).
+handler500 = "storyhouse.outage.server_error"

@@ -104,6 +104,22 @@ def test_votes_of_many_readers_add_up_on_the_part_and_the_book(part, bob):
     assert votes_of(part) == (3, 4)
 
 
+def test_a_vote_cast_while_the_writer_edits_the_part_stays_counted(part, alice, bob):
+    """Alice opened the part in her editor before Bob voted: her save keeps his vote."""
+    in_her_editor = Part.objects.get(pk=part.pk)
+    services.vote_toggle(user=bob, part=part, voted=True)
+    story_services.part_write(
+        in_her_editor,
+        editor=alice,
+        text=story_services.PartText(title="Chapter 1, revised", body="The fog lifted."),
+    )
+    assert votes_of(part) == (1, 1)
+    assert in_her_editor.votes_count == 1
+    # Taking the vote back leaves nothing behind (before, the count went below zero: a 500).
+    services.vote_toggle(user=bob, part=part, voted=False)
+    assert votes_of(part) == (0, 0)
+
+
 def test_the_part_page_shows_imported_and_earned_votes_together(part, bob):
     part.imported_votes = 40
     story_services.part_save(part)

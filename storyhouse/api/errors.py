@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
+from storyhouse import outage
+
 log = logging.getLogger("storyhouse.api")
 
 
@@ -129,6 +131,9 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(Exception)
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        if outage.is_outage(exc):
+            outage.log_outage(request, exc)
+            return outage.outage_response(request)
         log.error("API error on %s %s", request.method, request.path, exc_info=exc)
         return _json(api, request, 500, _("Something went wrong on our side; it has been logged."))
 

@@ -294,6 +294,15 @@ def _revision_keep(part: Part, *, edited_by: User | None, kind: str) -> PartRevi
     return revision
 
 
+# Counts the engagement services keep with increments in the database (see _count there).
+PART_COUNTED_FIELDS = ["reads_count", "votes_count", "comments_count"]
+PART_SAVED_FIELDS = [
+    field.name
+    for field in Part._meta.concrete_fields
+    if not field.primary_key and field.name not in PART_COUNTED_FIELDS
+]
+
+
 @transaction.atomic
 def part_save(
     part: Part,
@@ -319,7 +328,13 @@ def part_save(
         last = part.story.parts.aggregate(last=Max("position"))["last"]
         part.position = (last or 0) + 1
     part.full_clean(exclude=["story", "tags"])
-    part.save()
+    if previous is None:
+        part.save()
+    else:
+        # Reads, votes and comments move the row's counts while the writer edits: the
+        # figures this object was loaded with are older and must not overwrite them.
+        part.save(update_fields=PART_SAVED_FIELDS)
+        part.refresh_from_db(fields=PART_COUNTED_FIELDS)
     if tags is not None:
         part.tags.set(tags)
 
