@@ -104,6 +104,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": envint("SQLITE_BUSY_TIMEOUT", 20),
         "transaction_mode": "IMMEDIATE",
     }
+# Outages (storyhouse/outage.py): a connection kept between requests (DB_CONN_MAX_AGE) is
+# checked before a request reuses it, so the first request after the database comes back
+# opens a fresh one instead of failing on a connection that died meanwhile.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = envbool("DB_HEALTH_CHECKS", True)
 # PostgreSQL: each web process keeps a pool of open connections (psycopg_pool), so a request
 # does not pay for connecting. The pool is sized for granian's threads in one worker (serve.py:
 # two per core, plus one) and for the background threads (search index, ...) that keep one each.
@@ -288,8 +292,3 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
-
-# Outages (storyhouse/outage.py): a connection kept between requests (DB_CONN_MAX_AGE) is
-# checked before a request reuses it, so the first request after the database comes back
-# opens a fresh one instead of failing on a connection that died meanwhile.
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = envbool("DB_HEALTH_CHECKS", True)
