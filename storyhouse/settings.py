@@ -122,7 +122,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": envint("DB_POOL_MIN_SIZE", 2),
         "max_size": envint("DB_POOL_MAX_SIZE", 2 * (os.cpu_count() or 1) + 1 + 4),
-        "timeout": envint("DB_POOL_TIMEOUT", 5),
+        "timeout": envint("DB_POOL_TIMEOUT", 2),
         "reconnect_timeout": envint("DB_POOL_RECONNECT_TIMEOUT", 10),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

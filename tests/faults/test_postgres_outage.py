@@ -27,7 +27,9 @@ pytestmark = pytest.mark.skipif(
 FRIENDLY = "Storyhouse is taking a short break"
 # However long the database is away, no answer may take longer than this.
 NO_HANG = 10
-OUTAGE_SECONDS = 3
+# Longer than a pooled request waits for a connection (DB_POOL_TIMEOUT, 2 s) before it gets
+# the 503 page, so that requests sent while the database is down are answered while it is.
+OUTAGE_SECONDS = 8
 
 
 @dataclass
