@@ -495,10 +495,29 @@ def bench_database(database: str, args, load: Load, console: Console) -> Run:
                 f"({len(page):,} bytes); wrk -t{load.threads} -c{load.connections} "
                 f"-d{load.duration}s after a {WARM_UP_SECONDS} s warm-up each"
             )
-            # nginx right before the guest part page, in the same conditions.
+            # nginx and the bare callable right before the guest part page, in the same conditions.
             console.print("  nginx static…")
             run.results["static"] = load.measure(
                 "nginx static", static_url, guests=guest_prefix("s")
+            )
+        # The same bytes from a bare WSGI callable under granian, as `storyhouse serve` runs it.
+        bare_port = free_port()
+        (Path(nginx_root) / "bare.html").write_bytes(page)
+        bare_env = {**env, "BENCH_BARE_PAGE": str(Path(nginx_root) / "bare.html")}
+        bare_env["PYTHONPATH"] = str(ROOT)
+        bare_log = Path(nginx_root) / "bare.out"
+        bare = [
+            str(Path(sys.executable).with_name("granian")),
+            *("--interface", "wsgi", "--workers", str(WORKERS), "--port", str(bare_port)),
+            *("--blocking-threads", str(2 * (os.cpu_count() or 1) + 1)),
+            "bench.bare_wsgi:application",
+        ]
+        with started(bare, bare_env, bare_log) as bare_server:
+            bare_url = f"http://127.0.0.1:{bare_port}/"
+            wait_until_up(bare_url, bare_server, bare_log)
+            console.print("  bare WSGI callable…")
+            run.results["bare"] = load.measure(
+                "bare WSGI (granian)", bare_url, guests=guest_prefix("w")
             )
         console.print("  guest part page…")
         guests = guest_prefix("p")
@@ -589,6 +608,14 @@ def report(run: Run, load: Load, console: Console) -> list[bool]:
     ]
     for met, line in goals:
         console.print(f"{verdict(met)} {run.database}: {line}")
+    bare = run.results.get("bare")
+    if bare is not None and bare.rps and static.rps:
+        # Not a goal: what any Python page could reach here, and how much of it the cache keeps.
+        console.print(
+            f"     {run.database}: a bare WSGI callable under granian answers at "
+            f"{bare.rps / static.rps:.1%} of nginx static; the guest part page at "
+            f"{part.rps / bare.rps:.1%} of that"
+        )
     return [met for met, _line in goals]
 
 
