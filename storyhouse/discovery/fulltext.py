@@ -186,6 +186,12 @@ def refresh(story_ids: Iterable[int]) -> None:
             _write(ids[start : start + BATCH])
 
 
+def caught_up_to() -> int:
+    """The last change-log id whose books the text table holds: a page made from it is as
+    current as that (the worker moves it on, apart from the write that made the change)."""
+    return TextCursor.objects.filter(pk=1).values_list("last_change_id", flat=True).first() or 0
+
+
 def _cursor() -> TextCursor:
     """The cursor row, locked until the transaction ends: one worker follows the log at a
     time, and the others wait rather than write the same rows."""

@@ -184,6 +184,10 @@ def search_page(request: HttpRequest) -> HttpResponse:
     built = index.current()
     # The index follows the change log on its own: the page shows what it had applied.
     seen_up_to = built.watermark if built is not None else None
+    if searched.q:
+        # So does the text table that words are looked up in.
+        text_seen = fulltext.caught_up_to()
+        seen_up_to = text_seen if seen_up_to is None else min(seen_up_to, text_seen)
     result = search(searched, request.user)
     pagecache.depends(
         request,
