@@ -26,9 +26,9 @@ from tests.helpers import BROWSER_AGENT
 T = TypeVar("T")
 
 
-class _ShowRedirects(urllib.request.HTTPRedirectHandler):
+class ShowRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs) -> None:
-        return None
+        return None  # a redirect is the answer the test wants to see
 
 
 @dataclass
@@ -95,7 +95,7 @@ class Browser:
         self.cookies = http.cookiejar.CookieJar()
         handlers: list[urllib.request.BaseHandler] = [
             urllib.request.HTTPCookieProcessor(self.cookies),
-            _ShowRedirects(),
+            ShowRedirects(),
         ]
         if cafile:
             context = ssl.create_default_context(cafile=cafile)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from tests.browsing import ShowRedirects
 from tests.helpers import BROWSER_AGENT
 from tests.test_serve import free_port, isolated_env, wait_for
 
@@ -151,11 +152,6 @@ class Answer:
     body: str
 
 
-class NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs) -> None:
-        return None  # a redirect is the answer the test wants to see
-
-
 class Browser:
     """A person's browser: its own cookies, a browser's user agent, redirects not followed."""
 
@@ -163,7 +159,7 @@ class Browser:
         self.site_url = site_url
         self.cookies = CookieJar()
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.cookies), NoRedirects()
+            urllib.request.HTTPCookieProcessor(self.cookies), ShowRedirects()
         )
 
     def request(self, method: str, path: str, data: dict | None = None, timeout=30) -> Answer:
