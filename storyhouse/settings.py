@@ -275,7 +275,7 @@ FRAGMENT_CACHE_ENTRIES = envint("FRAGMENT_CACHE_ENTRIES", 500)
 # batches every READS_FLUSH_SECONDS (storyhouse.engagement.read_buffer), so a page view costs
 # no database write; a graceful stop writes what is held. Off: each read is written at once.
 READS_BUFFERED = envbool("READS_BUFFERED", True)
-READS_FLUSH_SECONDS = float(os.environ.get("READS_FLUSH_SECONDS") or 0.5)
+READS_FLUSH_SECONDS = float(os.environ.get("READS_FLUSH_SECONDS") or 0.25)
 
 # The API (/api/): requests per minute per personal token, or per client address without one.
 API_READS_PER_MINUTE = envint("API_READS_PER_MINUTE", 600)
