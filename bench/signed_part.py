@@ -4,9 +4,11 @@ Run `python -m bench.signed_part`. It sets up (once) a SQLite database of its ow
 var/bench-signed/ (migrate, collectstatic, the sample story, `--stories` demo books, a few
 comments with replies on the sample part, and a reader who has voted for it and has an
 unread notification), signs the reader in, then times `--requests` GETs of the sample part
-page through Django's WSGI handler, middleware included, with a prepared environ and the
-reader's session cookie, this process following the change log as `storyhouse serve` does
-(so shared fragments are kept; `--no-fragments` renders everything every time). It prints
+page through the page cache's WSGI layer in front of Django's handler, as storyhouse/wsgi.py
+serves it (`--django`: Django's handler alone, middleware included), with a prepared environ
+and the reader's session and CSRF cookies, this process following the change log as
+`storyhouse serve` does (so shared fragments and the signed-in shell are kept;
+`--no-fragments` renders everything every time). It prints
 the process CPU time per request (steadier than wall time on a shared machine), the wall
 time, and the queries per request. `--profile` runs the same requests under pyinstrument
 (pip install pyinstrument) and prints the profile. Set DB_CONN_MAX_AGE to keep database
@@ -103,7 +105,8 @@ def environ_for(url: str, cookie: str) -> dict:
         "HTTP_HOST": "127.0.0.1:8000",
         "HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0 Safari/537.36",
         "HTTP_ACCEPT": "text/html",
-        "HTTP_COOKIE": f"{settings.SESSION_COOKIE_NAME}={cookie}",
+        "HTTP_COOKIE": f"{settings.SESSION_COOKIE_NAME}={cookie}; {settings.CSRF_COOKIE_NAME}="
+        + "b" * 32,
         "wsgi.url_scheme": "http",
         "wsgi.input": io.BytesIO(b""),
         "wsgi.errors": sys.stderr,
@@ -124,7 +127,8 @@ def request(application, environ: dict) -> tuple[str, bytes]:
     try:
         content = b"".join(body)
     finally:
-        body.close()
+        if hasattr(body, "close"):
+            body.close()
     return answer["status"], content
 
 
@@ -137,6 +141,11 @@ def main(argv: list[str] | None = None) -> None:
         dest="fragments",
         action="store_false",
         help="render everything for every request (no shared fragment caches)",
+    )
+    parser.add_argument(
+        "--django",
+        action="store_true",
+        help="through Django's handler alone, not the page cache's WSGI layer in front of it",
     )
     parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile")
     args = parser.parse_args(argv)
@@ -162,6 +171,10 @@ def main(argv: list[str] | None = None) -> None:
         while versions.process_versions().floor is None:
             time.sleep(0.01)
     application = WSGIHandler()
+    if not args.django:  # as storyhouse/wsgi.py serves it
+        from storyhouse.pagecache.app import PageCacheApp
+
+        application = PageCacheApp(application)
     environ = environ_for(url, cookie)
     for _ in range(20):  # warm up: templates compiled, caches filled
         status, content = request(application, environ)

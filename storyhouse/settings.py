@@ -85,7 +85,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "storyhouse.context_processors.site",
                 "storyhouse.engagement.context_processors.notifications",
+                "storyhouse.pagecache.slots.shell_context",  # last: it overrides in shells
             ],
+            "libraries": {"personal": "storyhouse.pagecache.slots"},
         },
     },
 ]
@@ -270,6 +272,9 @@ PAGE_CACHE_ENTRIES = envint("PAGE_CACHE_ENTRIES", 2000)
 # rendered once and shared (storyhouse.pagecache.fragments), on the page cache's versions.
 # How many fragments each process keeps; 0 renders everything for every request.
 FRAGMENT_CACHE_ENTRIES = envint("FRAGMENT_CACHE_ENTRIES", 500)
+# A signed-in reader's part page is filled in at the WSGI entry from a shell shared by every
+# reader (storyhouse.pagecache.personal), with what each process keeps of this many readers.
+PERSONAL_CACHE_READERS = envint("PERSONAL_CACHE_READERS", 10_000)
 
 # Reads (one reader opened one part on one day) are held in each web process and written in
 # batches every READS_FLUSH_SECONDS (storyhouse.engagement.read_buffer), so a page view costs

@@ -740,6 +740,8 @@ class FilterIndex:
             for _pk, kind, object_id, story_id in rows:
                 if kind == Change.Kind.TAG:
                     tags_changed = True
+                elif kind == Change.Kind.ACCOUNT:
+                    continue  # a person's own pages: nothing the index holds
                 else:  # a book, a part, or votes and comments (their counts sort searches)
                     books.add(story_id if story_id is not None else object_id)
             if tags_changed:

@@ -25,7 +25,7 @@ from storyhouse.accounts.models import User
 from storyhouse.stories import access
 from storyhouse.stories.access import AnyUser
 from storyhouse.stories.models import Change, Part, PartState, Story
-from storyhouse.stories.services import change_record
+from storyhouse.stories.services import accounts_changed, change_record
 
 from . import paragraphs, read_buffer
 from .models import (
@@ -121,6 +121,7 @@ def vote_toggle(*, user: User, part: Part, voted: bool | None = None) -> tuple[b
     if changed:
         _count(part, "votes_count", 1 if voted else -1)
         _engagement_record(part)
+        accounts_changed([user.pk])
         _notify_vote(part=part, voter=user, delta=1 if voted else -1)
     count = Part.objects.values_list("votes_count", flat=True).get(pk=part.pk)
     return voted, count
@@ -192,7 +193,9 @@ def comment_delete(*, user: User, comment: Comment) -> None:
     locked = Comment.objects.select_for_update().get(pk=comment.pk)
     if locked.is_deleted:
         return
-    Notification.objects.filter(comment=locked).delete()
+    told = Notification.objects.filter(comment=locked)
+    accounts_changed(told.values_list("recipient_id", flat=True))
+    told.delete()
     if locked.replies.exists():
         locked.body = ""
         locked.deleted_at = timezone.now()
@@ -219,12 +222,16 @@ def library_add(*, user: User, story: Story) -> LibraryEntry:
         access.can_keep_library(user) and access.can_view_story(user, story),
         _("You cannot add this book to a library."),
     )
-    entry, _created = LibraryEntry.objects.get_or_create(user=user, story=story)
+    entry, created = LibraryEntry.objects.get_or_create(user=user, story=story)
+    if created:
+        accounts_changed([user.pk])
     return entry
 
 
 def library_remove(*, user: User, story: Story) -> None:
-    LibraryEntry.objects.filter(user=user, story=story).delete()
+    deleted, _kinds = LibraryEntry.objects.filter(user=user, story=story).delete()
+    if deleted:
+        accounts_changed([user.pk])
 
 
 # Reading lists
@@ -337,6 +344,10 @@ def progress_record(*, user: User, part: Part, paragraph: str = "") -> PartProgr
             "paragraph_position": reached.position if reached else 0,
         },
     )
+    if created or reached is None:
+        # Which part was read last (pagecache/personal.py asks, to skip writing this again).
+        # Reaching a paragraph further on, while reading, changes that only with two tabs.
+        accounts_changed([user.pk])
     if created:
         return progress
     PartProgress.objects.filter(pk=progress.pk).update(last_read_at=now, paragraphs_total=total)
@@ -419,6 +430,7 @@ def _notify(
     if not access.can_be_notified(recipient, part):
         return None
     now = timezone.now()
+    accounts_changed([recipient.pk])  # the unread count
     return Notification.objects.create(
         recipient=recipient,
         kind=kind,
@@ -469,6 +481,7 @@ def _notify_vote(*, part: Part, voter: User, delta: int) -> None:
     for author in _story_authors(part):
         if author.pk == voter.pk:
             continue
+        accounts_changed([author.pk])  # the unread count
         group = Notification.objects.filter(
             recipient=author, kind=NotificationKind.VOTE, part=part, day=day
         )
@@ -519,6 +532,7 @@ def notify_new_part(*, part: Part) -> int:
     }
     now = timezone.now()
     day = timezone.localdate(now)
+    accounts_changed(user.pk for user in recipients)  # their unread counts
     Notification.objects.bulk_create(
         [
             Notification(
@@ -544,16 +558,20 @@ def notification_open(*, user: User, notification: Notification) -> Notification
         raise PermissionDenied
     if notification.read_at is None:
         notification.read_at = timezone.now()
-        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+        if Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
             read_at=notification.read_at
-        )
+        ):
+            accounts_changed([user.pk])
     return notification
 
 
 def notifications_mark_all_read(*, user: User) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+    marked = Notification.objects.filter(recipient=user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+    if marked:
+        accounts_changed([user.pk])
+    return marked
 
 
 def _pending_state(choice: str) -> str:

@@ -72,9 +72,15 @@ class _Slot:
 
 
 def threads_shown(
-    user: AnyUser, part: Part, *, paragraph: str = "", page_number: object = None
+    user: AnyUser,
+    part: Part,
+    *,
+    paragraph: str = "",
+    page_number: object = None,
+    shell: bool = False,
 ) -> ThreadsShown:
-    """The part's threads for this reader: a page of them, or those about one paragraph."""
+    """The part's threads for this reader: a page of them, or those about one paragraph.
+    In a shell (pagecache/slots.py) the action slots stay for each reader's request."""
     chosen = paragraphs.paragraph(part.body, paragraph)
     keys = [f"part:{part.pk}"]
 
@@ -102,7 +108,9 @@ def threads_shown(
         can_post=can_post,
         counts_json=mark_safe(counts),  # noqa: S308 - json_script escapes
         # Rendered by templates, escaped there; the slots only keep or drop links.
-        list_html=mark_safe(_with_actions(shared, user, part, can_post=can_post)),  # noqa: S308
+        list_html=mark_safe(  # noqa: S308
+            shared if shell else _with_actions(shared, user, part, can_post=can_post)
+        ),
     )
 
 
@@ -113,19 +121,36 @@ def _with_actions(html: str, user: AnyUser, part: Part, *, can_post: bool) -> st
     moderates = access.can_moderate_comments(user, part)
 
     def fill(match: re.Match) -> str:
-        comment = _Slot(int(match[2]) if match[2] else None)
         reply, edit, delete = match[3].split(SEPARATOR)
-        links = [
-            link
-            for link, allowed in (
-                (reply, can_post),
-                (edit, access.can_edit_comment(user, comment)),
-                (delete, access.can_delete_comment(user, comment, moderates=moderates)),
-            )
-            if allowed
-        ]
-        if not links:
-            return ""
-        return '<p class="comment__actions">\n    ' + "\n    ".join(links) + "\n  </p>"
+        author_id = int(match[2]) if match[2] else None
+        return actions_html(
+            user, author_id, reply, edit, delete, can_post=can_post, moderates=moderates
+        )
 
     return ACTIONS.sub(fill, html)
+
+
+def actions_html(
+    user: AnyUser,
+    author_id: int | None,
+    reply: str,
+    edit: str,
+    delete: str,
+    *,
+    can_post: bool,
+    moderates: bool,
+) -> str:
+    """A comment's links this reader may follow (here, and in pagecache/personal.py)."""
+    comment = _Slot(author_id)
+    links = [
+        link
+        for link, allowed in (
+            (reply, can_post),
+            (edit, access.can_edit_comment(user, comment)),
+            (delete, access.can_delete_comment(user, comment, moderates=moderates)),
+        )
+        if allowed
+    ]
+    if not links:
+        return ""
+    return '<p class="comment__actions">\n    ' + "\n    ".join(links) + "\n  </p>"

@@ -23,6 +23,7 @@ from storyhouse.engagement.readers import (
 )
 
 from .deps import ENVIRON_PAGE, ENVIRON_WATERMARK, Page
+from .personal import PersonalPages
 from .store import Entry, LocalStore, RedisStore
 from .versions import Versions, process_versions
 
@@ -75,11 +76,13 @@ class PageCacheApp:
         self.reader_cookie = settings.READER_COOKIE_NAME
         proxy = settings.SECURE_PROXY_SSL_HEADER
         self.proxy_header, self.proxy_value = proxy if proxy else (None, None)
+        self.signed_in = PersonalPages(app, self.versions)
 
     # Which requests
 
     def key(self, environ: dict) -> str | None:
-        """The cache key of a request a guest page may answer, else None."""
+        """The cache key of a request a kept page may answer, else None. A signed-in
+        reader's request has one only when personal.py may answer it (self.signed_in)."""
         method = environ["REQUEST_METHOD"]
         if method != "GET" and method != "HEAD":
             return None
@@ -90,7 +93,10 @@ class PageCacheApp:
         if "token=" in query:
             return None  # a personal token (accounts.middleware): that person's view
         cookie = environ.get("HTTP_COOKIE")
-        if cookie and (self.session_cookie in cookie or self.messages_cookie in cookie):
+        if cookie and (
+            self.messages_cookie in cookie
+            or (self.session_cookie in cookie and not self.signed_in.wanted(environ))
+        ):
             return None
         scheme = environ.get("wsgi.url_scheme", "http")
         if self.proxy_header is not None:
@@ -104,6 +110,8 @@ class PageCacheApp:
         key = self.key(environ)
         if key is None:
             return self.app(environ, start_response)
+        if self.session_cookie in environ.get("HTTP_COOKIE", ""):
+            return self.signed_in(environ, start_response, key)
         entry = self.local.get(key)
         if entry is None or not self.fresh(entry):
             entry = self._shared_get(key)

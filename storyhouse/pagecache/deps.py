@@ -46,3 +46,54 @@ def counts_read(request: HttpRequest, *, part_id: int, story_id: int) -> None:
     page = _page(request)
     if page is not None:
         page.read = (part_id, story_id)
+
+
+# Signed-in pages (personal.py): kept as shells, with each reader's values put in per request.
+
+ENVIRON_SHELL_WANTED = "storyhouse.pagecache.shell_wanted"
+# Set while a page renders as a shell: templates write slots (slots.py) instead of values.
+ENVIRON_SHELL = "storyhouse.pagecache.shell"
+
+
+class Shell:
+    """What a signed-in page rendered as a shell depends on, and whom it may serve."""
+
+    __slots__ = ("request", "keys", "watermark", "read", "tags", "authors", "paragraphs")
+
+    def __init__(
+        self,
+        request: HttpRequest,
+        watermark: int,
+        keys: tuple[str, ...],
+        read: tuple[int, int],
+        tags: frozenset[int],
+        authors: frozenset[int],
+        paragraphs: int,
+    ) -> None:
+        self.request = request
+        self.watermark = watermark
+        self.keys = keys
+        self.read = read  # (part id, story id): a request served from it counts this read
+        self.tags = tags  # a reader hiding one of these gets the page from Django
+        self.authors = authors  # so does an author of the book
+        self.paragraphs = paragraphs  # the part's paragraphs, as reading progress counts them
+
+
+def personal_shell(
+    request: HttpRequest,
+    *keys: str,
+    read: tuple[int, int],
+    tags: frozenset[int],
+    authors: frozenset[int],
+    paragraphs: int,
+) -> None:
+    """Render this signed-in reader's page as a shell (slots.py) that personal.py keeps for
+    every reader it may serve, until one of `keys` changes. Call it only when nothing on the
+    page depends on who reads but the slots, for any reader who hides none of `tags` and is
+    none of `authors`: not for moderators, not for a book's authors, not for a draft."""
+    watermark = request.META.get(ENVIRON_SHELL_WANTED)
+    if watermark is None or not request.user.is_authenticated:
+        return
+    request.META[ENVIRON_SHELL] = Shell(
+        request, watermark, tuple(sorted(set(keys))), read, tags, authors, paragraphs
+    )

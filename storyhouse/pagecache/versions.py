@@ -39,6 +39,8 @@ def change_keys(kind: str, object_id: int, story_id: int | None) -> tuple[str, .
         # of its parts' keys, and cards in lists show no such counts. (Not `story:`, which
         # every part page of the book depends on: one vote would drop them all.)
         return (f"part:{object_id}",)
+    if kind == Change.Kind.ACCOUNT:
+        return (f"user:{object_id}",)
     return (LISTING,)
 
 

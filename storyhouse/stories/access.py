@@ -73,6 +73,20 @@ def readable_parts(user: AnyUser, story: Story) -> QuerySet[Part]:
     return parts.order_by("position", "id")
 
 
+def sees_part_as_any_reader(user: AnyUser, part: Part) -> bool:
+    """Whether the part's page shows this signed-in person what it shows every reader who
+    may post, but for their own name, votes, library and comments (pagecache/personal.py
+    keeps one page for all of them): not a book's author, not a moderator, not a draft.
+    The tags the person hides are the caller's to check."""
+    return (
+        part.state == PartState.PUBLISHED
+        and part.story.visibility in (Visibility.PUBLIC, Visibility.MEMBERS)
+        and can_post(user)
+        and not is_moderator(user)
+        and not is_author(user, part.story)
+    )
+
+
 # Posting, and the tags a reader hides.
 
 

@@ -487,6 +487,9 @@ class Change(models.Model):
         TAG = "tag"
         # Votes and comments on a part: object_id is the part (page caches only).
         ENGAGEMENT = "engagement"
+        # What a person's own pages show changed (name, sign-in, votes, library, unread
+        # notifications, progress): object_id is the person (page caches only).
+        ACCOUNT = "account"
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     object_id = models.BigIntegerField()

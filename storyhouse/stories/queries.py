@@ -64,6 +64,16 @@ def part_for_page(part_id: int, story_id: int) -> Part | None:
     return part if part is not None and part.story_id == story_id else None
 
 
+def part_tag_ids(part: Part) -> frozenset[int]:
+    """The tags a part carries itself and through its book, rating included: what
+    `access.hidden_tags_on_part` looks for."""
+    on_part = Part.tags.through.objects.filter(part_id=part.pk).values_list("tag_id", flat=True)
+    on_book = Story.tags.through.objects.filter(story_id=part.story_id).values_list(
+        "tag_id", flat=True
+    )
+    return frozenset([*on_part, *on_book, part.story.rating_id])
+
+
 def part_siblings(user: AnyUser, story: Story) -> list[Part]:
     """The parts of a book this person may open, in reading order (titles and addresses
     only). Readers who are not its authors all see the same list, rendered once for them."""

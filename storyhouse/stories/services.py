@@ -54,6 +54,14 @@ def change_record(*, kind: str, object_id: int, story_id: int | None = None) -> 
     versions.bump_on_commit([change])
 
 
+def accounts_changed(user_ids: Iterable[int]) -> None:
+    """What these people's own pages show changed (pagecache/personal.py keeps their state)."""
+    changes = Change.objects.bulk_create(
+        [Change(kind=Change.Kind.ACCOUNT, object_id=pk) for pk in sorted(set(user_ids))]
+    )
+    versions.bump_on_commit(changes)
+
+
 # Tags
 
 

@@ -11,6 +11,7 @@ from django.utils._os import safe_join
 
 from storyhouse import pagecache
 from storyhouse.discovery.similar import related_stories
+from storyhouse.engagement import paragraphs
 from storyhouse.engagement.services import progress_opened, read_record
 
 from . import access, queries
@@ -106,6 +107,15 @@ def part_detail(
         context["part_text"], text_keys = queries.part_text(part)
     pagecache.depends(request, *text_keys)
     pagecache.counts_read(request, part_id=part.pk, story_id=story.pk)
+    if not hidden and access.sees_part_as_any_reader(request.user, part):
+        pagecache.personal_shell(
+            request,
+            *text_keys,
+            read=(part.pk, story.pk),
+            tags=queries.part_tag_ids(part),
+            authors=frozenset(a.user_id for a in story.accepted_authorships),
+            paragraphs=len(paragraphs.paragraphs(part.body)),
+        )
     response = render(request, "stories/part.html", context)
     # Counted after rendering: the page shows the counts as they were before this visit.
     read_record(part=part, request=request)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.shortcuts import resolve_url
 from django.utils.safestring import SafeString
 
+from storyhouse.pagecache.slots import is_shell
 from storyhouse.stories import access
 
 from .. import queries
@@ -38,6 +39,7 @@ def part_engagement(context: template.Context) -> dict:
         part,
         paragraph=request.GET.get("paragraph", ""),
         page_number=request.GET.get("comments"),
+        shell=is_shell(context),
     )
     return {
         "voted": queries.has_voted(user, part),
