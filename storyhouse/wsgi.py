@@ -12,12 +12,16 @@ django_application = get_wsgi_application()
 # searches need not wait for it (until it is ready they ask the database); and follows the
 # change log for the page cache, which answers guests before Django runs.
 from django.conf import settings  # noqa: E402 - needs the application set up first
+from django.urls import get_resolver  # noqa: E402
 
 from storyhouse.discovery import index  # noqa: E402
 from storyhouse.engagement import read_buffer  # noqa: E402
 from storyhouse.pagecache import app as pagecache  # noqa: E402
 from storyhouse.pagecache import versions  # noqa: E402
 
+# Every view and what it imports (the API's schemas take a while) is loaded now, not in the
+# first requests, which would hold up the requests behind them.
+get_resolver().url_patterns  # noqa: B018
 index.start()
 if settings.PAGE_CACHE:
     versions.start()

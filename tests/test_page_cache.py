@@ -11,6 +11,8 @@ import gzip
 import io
 import os
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from unittest import mock
 from wsgiref.util import setup_testing_defaults
@@ -604,3 +606,35 @@ def test_a_search_page_waits_for_the_search_index_to_apply_a_change(
         assert call(site, url).cache == "hit"
     finally:
         index.install(None)
+
+
+# Many requests for a page that just changed: one render, the others wait for it.
+
+
+class CountingApp:
+    """Django's handler, slowed down, counting the requests that reach it."""
+
+    def __init__(self) -> None:
+        self.handler = WSGIHandler()
+        self.calls = 0
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        time.sleep(0.3)  # a render under load: long enough for the others to arrive
+        return self.handler(environ, start_response)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_guests_asking_at_once_for_a_page_get_it_from_one_render(settings, books):
+    settings.REDIS_URL = ""
+    a, _b, _tag = books
+    versions = following()
+    app = CountingApp()
+    site = PageCacheApp(app, versions=versions, local=LocalStore(50))
+    url = part_url(a)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: call(site, url), range(4)))
+    assert [answer.status for answer in answers] == [200] * 4
+    assert len({answer.body for answer in answers}) == 1
+    assert sorted(answer.cache for answer in answers) == ["hit", "hit", "hit", "miss"]
+    assert app.calls == 1

@@ -23,6 +23,7 @@ from storyhouse.engagement.readers import (
 )
 
 from .deps import ENVIRON_PAGE, ENVIRON_WATERMARK, Page
+from .once import Once
 from .personal import PersonalPages
 from .store import Entry, LocalStore, RedisStore
 from .versions import Versions, process_versions
@@ -76,7 +77,8 @@ class PageCacheApp:
         self.reader_cookie = settings.READER_COOKIE_NAME
         proxy = settings.SECURE_PROXY_SSL_HEADER
         self.proxy_header, self.proxy_value = proxy if proxy else (None, None)
-        self.signed_in = PersonalPages(app, self.versions)
+        self.once = Once()
+        self.signed_in = PersonalPages(app, self.versions, self.once)
 
     # Which requests
 
@@ -112,12 +114,21 @@ class PageCacheApp:
             return self.app(environ, start_response)
         if self.session_cookie in environ.get("HTTP_COOKIE", ""):
             return self.signed_in(environ, start_response, key)
+        entry = self._kept(key)
+        if entry is not None:
+            return self._hit(entry, environ, start_response)
+        with self.once.turn(key) as mine:
+            if not mine:  # another request just rendered it
+                entry = self._kept(key)
+                if entry is not None:
+                    return self._hit(entry, environ, start_response)
+            return self._miss(key, environ, start_response)
+
+    def _kept(self, key: str) -> Entry | None:
         entry = self.local.get(key)
         if entry is None or not self.fresh(entry):
             entry = self._shared_get(key)
-        if entry is not None:
-            return self._hit(entry, environ, start_response)
-        return self._miss(key, environ, start_response)
+        return entry
 
     def fresh(self, entry: Entry) -> bool:
         return time.time() - entry.created < self.max_age and self.versions.fresh(

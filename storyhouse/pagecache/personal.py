@@ -40,6 +40,7 @@ from storyhouse.engagement.shared_threads import actions_html
 from . import slots
 from .deps import ENVIRON_SHELL, ENVIRON_SHELL_WANTED
 from .deps import Shell as ShellPage
+from .once import Once
 from .versions import Versions
 
 logger = logging.getLogger(__name__)
@@ -214,9 +215,10 @@ def _secret(value: str | None) -> str | None:
 class PersonalPages:
     """The part of the WSGI layer in front of Django (app.py) for signed-in readers."""
 
-    def __init__(self, app: Callable, versions: Versions) -> None:
+    def __init__(self, app: Callable, versions: Versions, once: Once | None = None) -> None:
         self.app = app
         self.versions = versions
+        self.once = once or Once()
         self.max_age = settings.PAGE_CACHE_MAX_AGE
         self.shells = _LRU(settings.PAGE_CACHE_ENTRIES)
         self.sessions = _LRU(settings.PERSONAL_CACHE_READERS)  # session key -> (user id, hash, ...)
@@ -247,8 +249,14 @@ class PersonalPages:
             reader = None
         if reader is None or not reader.any_reader:
             return self.app(environ, start_response)
-        shell = self.shells.get(key)
-        if shell is not None and self.fresh(shell) and reader.may_use(shell):
+        shell = self._kept(key)
+        if shell is None:
+            with self.once.turn("signed-in " + key) as mine:
+                if not mine:  # another reader's request just rendered it
+                    shell = self._kept(key)
+                if shell is None:
+                    return self.render(key, session_key, secret, environ, start_response)
+        if reader.may_use(shell):
             try:
                 if reader.progress_due(shell, time.time()):
                     _ask(lambda: progress_opened(shell.part_id, shell.story_id, reader))
@@ -256,6 +264,10 @@ class PersonalPages:
             except Exception:
                 logger.exception("A kept signed-in page could not be filled; Django answers")
         return self.render(key, session_key, secret, environ, start_response)
+
+    def _kept(self, key: str) -> Shell | None:
+        shell = self.shells.get(key)
+        return shell if shell is not None and self.fresh(shell) else None
 
     def fresh(self, shell: Shell) -> bool:
         return time.monotonic() - shell.made < self.max_age and self.versions.fresh(
