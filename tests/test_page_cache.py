@@ -638,3 +638,25 @@ def test_guests_asking_at_once_for_a_page_get_it_from_one_render(settings, books
     assert len({answer.body for answer in answers}) == 1
     assert sorted(answer.cache for answer in answers) == ["hit", "hit", "hit", "miss"]
     assert app.calls == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("storyhouse_reader=abc", "abc"),
+        ("a=1; storyhouse_reader=abc; b=2", "abc"),
+        ("a=1;storyhouse_reader=abc", "abc"),
+        ("xstoryhouse_reader=bad; storyhouse_reader=good", "good"),
+        ("storyhouse_readers=bad", None),
+        ("a=storyhouse_reader=bad", None),
+        ("storyhouse_reader=", ""),
+        ("", None),
+    ],
+)
+def test_the_reader_cookie_is_read_as_django_reads_it(header, value):
+    from django.http.cookie import parse_cookie
+
+    from storyhouse.pagecache.app import cookie_value
+
+    assert cookie_value(header, "storyhouse_reader") == value
+    assert parse_cookie(header).get("storyhouse_reader") == value
