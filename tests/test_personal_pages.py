@@ -10,6 +10,7 @@ Driven through the real WSGI application with environ dicts, as tests/test_page_
 import io
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 from wsgiref.util import setup_testing_defaults
 
@@ -31,6 +32,7 @@ from storyhouse.stories.models import Tag, TagType
 from tests.helpers import write_book
 from tests.test_page_cache import (  # noqa: F401 (fixtures)
     Answer,
+    CountingApp,
     call,
     connections_kept,
     following,
@@ -235,3 +237,24 @@ def test_reads_from_filled_pages_count_once_per_reader_and_day(site, book, carol
         reader.get(site, part.get_absolute_url())
     read_buffer.flush()
     assert Read.objects.filter(part=part, user=carol).count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_readers_asking_at_once_get_their_pages_from_one_render(settings, book, bob, carol):
+    settings.REDIS_URL = ""
+    _story, part, _tag = book
+    for person in (bob, carol):
+        engagement.progress_record(user=person, part=part)  # opened it a moment ago
+    app = CountingApp()
+    site = PageCacheApp(app, versions=following(), local=LocalStore(50))
+    readers = [Session(bob), Session(carol)] * 2
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pages = list(
+            pool.map(
+                lambda reader: call(site, part.get_absolute_url(), cookie=reader.cookie), readers
+            )
+        )
+    assert [page.status for page in pages] == [200] * 4
+    assert [signed_in_as(page.text) for page in pages] == ["bob", "carol"] * 2
+    assert sorted(page.cache for page in pages) == ["miss", "personal", "personal", "personal"]
+    assert app.calls == 1
