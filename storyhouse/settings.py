@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "storyhouse.stories",
     "storyhouse.engagement",
     "storyhouse.discovery",
+    "storyhouse.moderation",
 ]
 
 MIDDLEWARE = [

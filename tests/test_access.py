@@ -11,6 +11,7 @@ from django.test import Client
 
 from storyhouse.accounts.models import User
 from storyhouse.engagement.models import ReadingList, ReadingListEntry
+from storyhouse.moderation import roles
 from storyhouse.stories import access, services
 from storyhouse.stories.models import Part, PartState, Story, Tag, TagType, Visibility
 from tests.helpers import BROWSER_AGENT, write_book
@@ -36,8 +37,10 @@ def signed_in(user: User) -> Client:
 
 @pytest.fixture
 def carol(db) -> User:
-    """A member of staff, standing in for a moderator."""
-    return User.objects.create_user("carol", "carol@example.org", "carol-password-1", is_staff=True)
+    """A moderator."""
+    carol = User.objects.create_user("carol", "carol@example.org", "carol-password-1")
+    roles.grant(carol, roles.Role.MODERATOR)
+    return carol
 
 
 @pytest.fixture

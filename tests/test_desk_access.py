@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import URLPattern
 
 from storyhouse.accounts.models import User
+from storyhouse.moderation import roles
 from storyhouse.stories import desk_urls, services
 from storyhouse.stories import series as series_rules
 from storyhouse.stories.models import Authorship, Part, PartState, Series, Story, Tag, Visibility
@@ -240,5 +241,6 @@ def test_an_account_not_allowed_to_post_cannot_write(alice, secrets):
 
 
 def test_a_moderator_does_not_edit_other_peoples_books(secrets):
-    staff = User.objects.create_user("mod", "mod@example.org", "mod-password-1", is_staff=True)
+    staff = User.objects.create_user("mod", "mod@example.org", "mod-password-1")
+    roles.grant(staff, roles.Role.MODERATOR)
     assert signed_in(staff).get(f"/desk/stories/{secrets['story']}/edit/").status_code == 404

@@ -25,6 +25,7 @@ from storyhouse.accounts.models import User
 from storyhouse.engagement import read_buffer
 from storyhouse.engagement import services as engagement
 from storyhouse.engagement.models import PartProgress, Read
+from storyhouse.moderation import roles
 from storyhouse.pagecache.app import PageCacheApp
 from storyhouse.pagecache.store import LocalStore
 from storyhouse.stories import services
@@ -223,8 +224,7 @@ def test_readers_hiding_a_tag_and_moderators_get_djangos_page(site, book, bob, c
     assert page.cache != "personal"
     assert "Lighthouses" in page.text and "?show=hidden" in page.text  # asked first
     accounts.preferences_show_tag(carol, tag)
-    carol.is_staff = True
-    carol.save()
+    roles.grant(carol, roles.Role.MODERATOR)
     staff = Session(carol).get(site, url)
     assert staff.cache != "personal"
     assert staff.text.count("/delete/") >= 2  # a moderator may delete every comment

@@ -11,6 +11,7 @@ from storyhouse.accounts.models import User
 from storyhouse.discovery.filters import TagGraph
 from storyhouse.discovery.query import parse
 from storyhouse.discovery.search import search
+from storyhouse.moderation import roles
 from storyhouse.stories import queries, services
 from storyhouse.stories.models import Change, Tag, TagType
 from tests.helpers import BROWSER_AGENT, write_book
@@ -40,9 +41,11 @@ def page_text(response) -> str:
 
 @pytest.fixture
 def wren(db) -> User:
-    return User.objects.create_user(
-        "wren", "wren@example.org", "wren-password-1", display_name="Wren", is_staff=True
+    wren = User.objects.create_user(
+        "wren", "wren@example.org", "wren-password-1", display_name="Wren"
     )
+    roles.grant(wren, roles.Role.WRANGLER)
+    return wren
 
 
 @pytest.fixture

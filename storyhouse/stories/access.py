@@ -10,6 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
 from storyhouse.accounts.models import User
+from storyhouse.moderation import roles
 
 from .models import Part, PartState, Story, Tag, Visibility
 
@@ -22,8 +23,13 @@ AnyUser = User | AnonymousUser
 
 
 def is_moderator(user: AnyUser) -> bool:
-    # Staff stand in for moderators until roles arrive with the moderation work.
-    return bool(user.is_authenticated and (user.is_staff or user.is_superuser))
+    """A moderator (or an admin): works the moderation queue, sees hidden books."""
+    return roles.may(user, roles.Action.WORK_QUEUE)
+
+
+def may_moderate(user: AnyUser, action: "roles.Action") -> bool:
+    """Whether this person may take this moderation action (moderation/roles.py)."""
+    return roles.may(user, action)
 
 
 def is_author(user: AnyUser, story: Story) -> bool:
@@ -253,5 +259,5 @@ def can_add_to_series(user: AnyUser, series: "Series", story: Story) -> bool:
 
 def can_wrangle_tags(user: AnyUser) -> bool:
     """Whether this person may wrangle tags (canonical tags, synonyms, merges, parents), as
-    tag wranglers do on Archive of Our Own: staff stand in for wranglers, as for moderators."""
-    return is_moderator(user)
+    tag wranglers do on Archive of Our Own: tag wranglers and admins."""
+    return roles.may(user, roles.Action.WRANGLE_TAGS)

@@ -1,7 +1,8 @@
-"""Tag wrangling for staff (/tags/<slug>/wrangle/) and the list of tags (/tags/).
+"""Tag wrangling (/tags/<slug>/wrangle/) and the list of tags (/tags/).
 
-Staff stand in for Archive of Our Own's tag wranglers (`access.can_wrangle_tags`). To anyone
-else the wrangling page does not exist: a 404, so it confirms nothing.
+Tag wranglers and admins (roles: moderation/roles.py, asked through
+`access.can_wrangle_tags`) do what Archive of Our Own's wranglers do. To anyone else the
+wrangling page does not exist: a 404, so it confirms nothing.
 """
 
 from collections.abc import Callable

@@ -11,6 +11,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from storyhouse.accounts.models import User
+from storyhouse.moderation import roles
 from storyhouse.stories import services
 from storyhouse.stories.models import Tag, TagType
 from tests.browser.conftest import PHONE, signed_in_page
@@ -25,9 +26,11 @@ def axe() -> Axe:
 
 @pytest.fixture
 def wren(db) -> User:
-    return User.objects.create_user(
-        "wren", "wren@example.org", "wren-password-1", display_name="Wren", is_staff=True
+    wren = User.objects.create_user(
+        "wren", "wren@example.org", "wren-password-1", display_name="Wren"
     )
+    roles.grant(wren, roles.Role.WRANGLER)
+    return wren
 
 
 @pytest.fixture
