@@ -46,6 +46,7 @@ urlpatterns = [
     path("desk/", include("storyhouse.stories.desk_urls")),
     path("media/<path:path>", stories.media_file, name="media"),
     path("", include("storyhouse.engagement.urls")),
+    path("", include("storyhouse.moderation.urls")),
     path("", include("storyhouse.discovery.urls")),
     path("opds/", include("storyhouse.discovery.opds_urls")),
     path("admin/", admin.site.urls),

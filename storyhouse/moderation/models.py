@@ -1,6 +1,64 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+
+class Report(models.Model):
+    """A reader tells the moderators about a story, a part, a comment or a profile."""
+
+    class Kind(models.TextChoices):
+        STORY = "story", _("story")
+        PART = "part", _("part")
+        COMMENT = "comment", _("comment")
+        PROFILE = "profile", _("profile")
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", _("Spam")
+        HARASSMENT = "harassment", _("Harassment")
+        WARNING = "warning", _("A missing or wrong warning or rating")
+        PLAGIARISM = "plagiarism", _("Plagiarism")
+        RULES = "rules", _("Against the site's rules")
+        OTHER = "other", _("Something else")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Waiting for a moderator")
+        DISMISSED = "dismissed", _("Looked at: no action taken")
+        ACTED = "acted", _("Looked at: action taken")
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    object_id = models.BigIntegerField()
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    note = models.TextField(blank=True, max_length=2000)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    answer = models.TextField(blank=True)  # what the moderator told the reporter
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # One open report per reporter per thing: a second click changes nothing.
+            models.UniqueConstraint(
+                fields=["reporter", "kind", "object_id"],
+                condition=Q(state="open"),
+                name="one_open_report_per_reporter_and_thing",
+            )
+        ]
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}: {self.kind} {self.object_id}"
 
 
 class AuditEntry(models.Model):

@@ -219,6 +219,11 @@ def viewable_parts(user: AnyUser) -> QuerySet[Part]:
     return Part.objects.filter(readable)
 
 
+def can_report(user: AnyUser) -> bool:
+    """Any signed-in, active account may tell the moderators about something."""
+    return bool(user.is_authenticated and user.is_active)
+
+
 def can_keep_library(user: AnyUser) -> bool:
     """A library and reading progress are private: any signed-in, active account keeps them."""
     return bool(user.is_authenticated and user.is_active)

@@ -1,0 +1,114 @@
+"""Reports and what moderators do with them. Every moderation action writes the audit log."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from storyhouse.accounts.models import User
+from storyhouse.engagement.models import Comment
+from storyhouse.stories import access
+from storyhouse.stories.models import Part, Story
+
+from .models import AuditEntry, Report
+from .roles import Action
+
+
+@dataclass
+class Reported:
+    """The thing a report is about, as the queue and the reporter's list show it."""
+
+    kind: str
+    thing: object
+    label: str
+    url: str
+    text: str = ""  # a comment's words, for context
+
+
+def reported(kind: str, object_id: int) -> Reported | None:
+    """The reported thing, or None when it is gone."""
+    if kind == Report.Kind.STORY:
+        story = Story.objects.filter(pk=object_id).first()
+        return story and Reported(kind, story, story.title, story.get_absolute_url())
+    if kind == Report.Kind.PART:
+        part = Part.objects.select_related("story").filter(pk=object_id).first()
+        return part and Reported(
+            kind, part, f"{part.title} · {part.story.title}", part.get_absolute_url()
+        )
+    if kind == Report.Kind.COMMENT:
+        comment = (
+            Comment.objects.select_related("part__story", "author").filter(pk=object_id).first()
+        )
+        if comment is None:
+            return None
+        by = comment.author.name if comment.author else _("a former reader")
+        label = _("A comment by %(name)s on %(part)s") % {"name": by, "part": comment.part.title}
+        url = f"{comment.part.get_absolute_url()}#comment-{comment.pk}"
+        return Reported(kind, comment, label, url, comment.body)
+    if kind == Report.Kind.PROFILE:
+        person = User.objects.filter(pk=object_id).first()
+        return person and Reported(kind, person, person.name, person.get_absolute_url())
+    return None
+
+
+def may_see(user: User, found: Reported) -> bool:
+    """Whether the reporter can see what they report (nobody reports what they cannot see)."""
+    thing = found.thing
+    if found.kind == Report.Kind.STORY:
+        return access.can_view_story(user, thing)
+    if found.kind == Report.Kind.PART:
+        return access.can_view_part(user, thing)
+    if found.kind == Report.Kind.COMMENT:
+        return not thing.is_deleted and access.can_view_part(user, thing.part)
+    return thing.is_active
+
+
+def audit(actor: User, action: str, target: str, reason: str = "") -> AuditEntry:
+    return AuditEntry.objects.create(
+        actor=actor, actor_name=actor.username, action=action, target=target, reason=reason
+    )
+
+
+def report_file(
+    *, reporter: User, kind: str, object_id: int, reason: str, note: str = ""
+) -> Report:
+    """File a report. One open report per reporter per thing: a second is refused."""
+    if not access.can_report(reporter):
+        raise PermissionDenied(_("Sign in to report something."))
+    found = reported(kind, object_id)
+    if found is None or not may_see(reporter, found):
+        raise ValidationError(_("That is not here any more."), code="gone")
+    if kind == Report.Kind.PROFILE and found.thing.pk == reporter.pk:
+        raise ValidationError(_("You cannot report yourself."), code="self")
+    try:
+        with transaction.atomic():
+            return Report.objects.create(
+                reporter=reporter,
+                kind=kind,
+                object_id=object_id,
+                reason=reason,
+                note=note.strip(),
+            )
+    except IntegrityError:
+        raise ValidationError(
+            _("You have reported this already: a moderator will look at it."), code="twice"
+        ) from None
+
+
+@transaction.atomic
+def report_dismiss(*, moderator: User, report: Report, answer: str) -> Report:
+    """Close a report with no action, telling the reporter why."""
+    if not access.may_moderate(moderator, Action.DISMISS_REPORTS):
+        raise PermissionDenied
+    locked = Report.objects.select_for_update().get(pk=report.pk)
+    if locked.state != Report.State.OPEN:
+        raise ValidationError(_("Another moderator has closed this report."), code="closed")
+    locked.state = Report.State.DISMISSED
+    locked.answer = answer.strip()
+    locked.closed_at = timezone.now()
+    locked.closed_by = moderator
+    locked.save(update_fields=["state", "answer", "closed_at", "closed_by"])
+    audit(moderator, "dismissed a report", f"report {locked.pk} ({locked})", locked.answer)
+    return locked

@@ -1,0 +1,112 @@
+"""Reporting (any signed-in reader), a reporter's own reports, and the moderators' queue and
+audit log. Moderation pages do not exist for anyone else: a 404."""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from storyhouse.stories import access
+
+from . import services
+from .forms import DismissForm, QueueFilter, ReportForm
+from .models import AuditEntry, Report
+from .roles import Action
+
+
+def _moderator(request: HttpRequest, action: Action) -> None:
+    if not access.may_moderate(request.user, action):
+        raise Http404
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def report_new(request: HttpRequest, kind: str, object_id: int) -> HttpResponse:
+    if kind not in Report.Kind.values:
+        raise Http404
+    found = services.reported(kind, object_id)
+    if found is None or not services.may_see(request.user, found):
+        raise Http404
+    form = ReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report_file(
+                reporter=request.user, kind=kind, object_id=object_id, **form.cleaned_data
+            )
+        except (ValidationError, PermissionDenied) as error:
+            form.add_error(None, error.messages[0] if hasattr(error, "messages") else str(error))
+        else:
+            messages.success(
+                request, _("Thank you: the moderators will look at it. You can follow it here.")
+            )
+            return redirect("moderation:reports")
+    return render(request, "moderation/report_form.html", {"form": form, "found": found})
+
+
+@login_required
+def my_reports(request: HttpRequest) -> HttpResponse:
+    reports = Report.objects.filter(reporter=request.user).order_by("-created_at", "-id")
+    page = Paginator(reports, 50).get_page(request.GET.get("page"))
+    rows = [(report, services.reported(report.kind, report.object_id)) for report in page]
+    return render(request, "moderation/reports.html", {"page": page, "rows": rows})
+
+
+def queue(request: HttpRequest) -> HttpResponse:
+    _moderator(request, Action.WORK_QUEUE)
+    chosen = QueueFilter(request.GET or {"state": Report.State.OPEN})
+    reports = Report.objects.select_related("reporter").order_by("created_at", "id")
+    if chosen.is_valid():
+        if chosen.cleaned_data["reason"]:
+            reports = reports.filter(reason=chosen.cleaned_data["reason"])
+        if chosen.cleaned_data["state"]:
+            reports = reports.filter(state=chosen.cleaned_data["state"])
+        days = QueueFilter.AGES.get(chosen.cleaned_data["age"])
+        if days:
+            reports = reports.filter(created_at__gte=timezone.now() - datetime.timedelta(days))
+    page = Paginator(reports, 50).get_page(request.GET.get("page"))
+    rows = [(report, services.reported(report.kind, report.object_id)) for report in page]
+    return render(request, "moderation/queue.html", {"filter": chosen, "page": page, "rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
+    _moderator(request, Action.WORK_QUEUE)
+    report = get_object_or_404(Report.objects.select_related("reporter"), pk=report_id)
+    dismiss = DismissForm(request.POST or None)
+    if request.method == "POST" and dismiss.is_valid():
+        try:
+            services.report_dismiss(
+                moderator=request.user, report=report, answer=dismiss.cleaned_data["answer"]
+            )
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as error:
+            dismiss.add_error(None, error.messages[0])
+        else:
+            messages.success(request, _("The report is dismissed; the reporter can see why."))
+            return redirect("moderation:queue")
+    found = services.reported(report.kind, report.object_id)
+    others = Report.objects.filter(kind=report.kind, object_id=report.object_id).exclude(
+        pk=report.pk
+    )
+    context = {
+        "report": report,
+        "found": found,
+        "dismiss": dismiss,
+        "others": others.count(),
+        "may_dismiss": access.may_moderate(request.user, Action.DISMISS_REPORTS),
+    }
+    return render(request, "moderation/report_detail.html", context)
+
+
+def audit_log(request: HttpRequest) -> HttpResponse:
+    _moderator(request, Action.READ_AUDIT_LOG)
+    page = Paginator(AuditEntry.objects.all(), 100).get_page(request.GET.get("page"))
+    return render(request, "moderation/audit_log.html", {"page": page})

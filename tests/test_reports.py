@@ -1,0 +1,126 @@
+"""Reports: any signed-in reader reports a story, a part, a comment or a profile; they follow
+it at /reports/; moderators work the queue at /moderation/ and dismiss with an answer the
+reporter reads; the audit log keeps every action. Nobody else sees the moderation pages."""
+
+import pytest
+from django.test import Client
+
+from storyhouse.accounts.models import User
+from storyhouse.engagement import services as engagement
+from storyhouse.moderation.models import AuditEntry, Report
+from storyhouse.moderation.roles import Role, grant
+from tests.helpers import write_book
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def carol(db) -> User:
+    return User.objects.create_user("carol", "carol@example.org", "carol-password-1")
+
+
+@pytest.fixture
+def mod(db) -> User:
+    person = User.objects.create_user("mod", "mod@example.org", "mod-password-1")
+    grant(person, Role.MODERATOR)
+    return person
+
+
+@pytest.fixture
+def comment(alice, bob):
+    story = write_book(alice, "The Lighthouse", ["Arrival"])
+    part = story.parts.get()
+    return engagement.comment_post(author=alice, part=part, body="You will all regret reading.")
+
+
+def test_a_reader_reports_a_comment_and_follows_it(bob, comment):
+    page = signed_in(bob).get(comment.part.get_absolute_url())
+    assert f"/report/comment/{comment.pk}/" in page.content.decode()
+    form = signed_in(bob).get(f"/report/comment/{comment.pk}/")
+    assert "You will all regret reading." in form.content.decode()
+    sent = signed_in(bob).post(
+        f"/report/comment/{comment.pk}/", {"reason": "harassment", "note": "Aimed at me."}
+    )
+    assert sent.status_code == 302 and sent["Location"] == "/reports/"
+    mine = signed_in(bob).get("/reports/").content.decode()
+    assert "Harassment" in mine and "Waiting for a moderator" in mine and "Aimed at me." in mine
+    report = Report.objects.get()
+    assert (report.reporter, report.kind, report.object_id) == (bob, "comment", comment.pk)
+
+
+def test_one_open_report_per_reporter_and_thing(bob, comment):
+    url = f"/report/comment/{comment.pk}/"
+    signed_in(bob).post(url, {"reason": "spam"})
+    again = signed_in(bob).post(url, {"reason": "harassment"})
+    assert again.status_code == 200
+    assert "You have reported this already" in again.content.decode()
+    assert Report.objects.count() == 1
+
+
+@pytest.mark.parametrize("kind", ["story", "part", "profile"])
+def test_stories_parts_and_profiles_can_be_reported(bob, alice, comment, kind):
+    target = {
+        "story": comment.part.story.pk,
+        "part": comment.part.pk,
+        "profile": alice.pk,
+    }[kind]
+    shown = {"story": "Report this story", "part": "Report this part", "profile": ""}[kind]
+    if shown:
+        where = comment.part.story if kind == "story" else comment.part
+        assert shown in Client().get(where.get_absolute_url()).content.decode()
+    sent = signed_in(bob).post(f"/report/{kind}/{target}/", {"reason": "plagiarism"})
+    assert sent.status_code == 302
+    assert Report.objects.get().kind == kind
+
+
+def test_guests_are_asked_to_sign_in_and_bad_reports_are_refused(bob, comment):
+    guest = Client().get(f"/report/comment/{comment.pk}/")
+    assert guest.status_code == 302 and "/accounts/login/" in guest["Location"]
+    assert signed_in(bob).get("/report/comment/999999/").status_code == 404
+    assert signed_in(bob).get(f"/report/poem/{comment.pk}/").status_code == 404
+    missing = signed_in(bob).post(f"/report/comment/{comment.pk}/", {"reason": "boredom"})
+    assert missing.status_code == 200 and Report.objects.count() == 0
+    self_report = signed_in(bob).post(f"/report/profile/{bob.pk}/", {"reason": "spam"})
+    assert "You cannot report yourself." in self_report.content.decode()
+
+
+def test_a_moderator_dismisses_with_an_answer_and_the_log_keeps_it(bob, carol, mod, comment):
+    signed_in(bob).post(f"/report/comment/{comment.pk}/", {"reason": "harassment"})
+    signed_in(carol).post(f"/report/comment/{comment.pk}/", {"reason": "spam"})
+    queue = signed_in(mod).get("/moderation/").content.decode()
+    assert queue.count("data-report=") == 2 and "A comment by Alice Liddell" in queue
+    only_spam = signed_in(mod).get("/moderation/?reason=spam&state=open").content.decode()
+    assert only_spam.count("data-report=") == 1
+    report = Report.objects.get(reporter=bob)
+    detail = signed_in(mod).get(f"/moderation/reports/{report.pk}/").content.decode()
+    assert "You will all regret reading." in detail and "Other reports of it" in detail
+    done = signed_in(mod).post(
+        f"/moderation/reports/{report.pk}/", {"answer": "A warning, not harassment."}
+    )
+    assert done.status_code == 302
+    mine = signed_in(bob).get("/reports/").content.decode()
+    assert "Looked at: no action taken" in mine and "A warning, not harassment." in mine
+    entry = AuditEntry.objects.get()
+    assert (entry.actor_name, entry.action) == ("mod", "dismissed a report")
+    assert "A warning, not harassment." in signed_in(mod).get("/moderation/log/").content.decode()
+    twice = signed_in(mod).post(f"/moderation/reports/{report.pk}/", {"answer": "Again."})
+    assert twice.status_code == 200 and AuditEntry.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "url", ["/moderation/", "/moderation/log/", "/moderation/reports/{report}/"]
+)
+def test_moderation_pages_do_not_exist_for_readers_and_wranglers(bob, carol, comment, url):
+    signed_in(bob).post(f"/report/comment/{comment.pk}/", {"reason": "spam"})
+    url = url.format(report=Report.objects.get().pk)
+    grant(carol, Role.WRANGLER)
+    for client in (Client(), signed_in(bob), signed_in(carol)):
+        assert client.get(url).status_code == 404
+    assert client.post(url, {"answer": "x"}).status_code == 404
+    assert Report.objects.get().state == "open"
