@@ -101,7 +101,8 @@ def test_a_moderator_dismisses_with_an_answer_and_the_log_keeps_it(bob, carol, m
     detail = signed_in(mod).get(f"/moderation/reports/{report.pk}/").content.decode()
     assert "You will all regret reading." in detail and "Other reports of it" in detail
     done = signed_in(mod).post(
-        f"/moderation/reports/{report.pk}/", {"answer": "A warning, not harassment."}
+        f"/moderation/reports/{report.pk}/",
+        {"do": "dismiss", "answer": "A warning, not harassment."},
     )
     assert done.status_code == 302
     mine = signed_in(bob).get("/reports/").content.decode()
@@ -109,7 +110,9 @@ def test_a_moderator_dismisses_with_an_answer_and_the_log_keeps_it(bob, carol, m
     entry = AuditEntry.objects.get()
     assert (entry.actor_name, entry.action) == ("mod", "dismissed a report")
     assert "A warning, not harassment." in signed_in(mod).get("/moderation/log/").content.decode()
-    twice = signed_in(mod).post(f"/moderation/reports/{report.pk}/", {"answer": "Again."})
+    twice = signed_in(mod).post(
+        f"/moderation/reports/{report.pk}/", {"do": "dismiss", "answer": "Again."}
+    )
     assert twice.status_code == 200 and AuditEntry.objects.count() == 1
 
 
@@ -122,5 +125,38 @@ def test_moderation_pages_do_not_exist_for_readers_and_wranglers(bob, carol, com
     grant(carol, Role.WRANGLER)
     for client in (Client(), signed_in(bob), signed_in(carol)):
         assert client.get(url).status_code == 404
-    assert client.post(url, {"answer": "x"}).status_code == 404
+    assert client.post(url, {"do": "dismiss", "answer": "x"}).status_code == 404
     assert Report.objects.get().state == "open"
+
+
+def test_a_moderator_hides_a_reported_comment(alice, bob, carol, mod, comment):
+    """Bob reports Alice's comment as harassment; the moderator hides it: Bob, Carol and
+    guests no longer see it (nor count it), Alice sees it marked hidden with the reason,
+    the report says action was taken, and the audit log shows it."""
+    part_url = comment.part.get_absolute_url()
+    signed_in(bob).post(f"/report/comment/{comment.pk}/", {"reason": "harassment"})
+    report = Report.objects.get()
+    detail = signed_in(mod).get(f"/moderation/reports/{report.pk}/").content.decode()
+    assert "Hide the comment" in detail
+    done = signed_in(mod).post(
+        f"/moderation/reports/{report.pk}/",
+        {"do": "hide", "reason": "Threatening readers breaks the rules."},
+    )
+    assert done.status_code == 302
+    text = "You will all regret reading."
+    for viewer in (Client(), signed_in(bob), signed_in(carol)):
+        page = viewer.get(part_url).content.decode()
+        assert text not in page and "This comment is hidden." in page
+        assert "0 comments" in page
+    mine = signed_in(alice).get(part_url).content.decode()
+    assert text in mine and "Hidden by the moderators" in mine
+    assert "Threatening readers breaks the rules." in mine
+    assert text in signed_in(mod).get(part_url).content.decode()
+    reports = signed_in(bob).get("/reports/").content.decode()
+    assert "Looked at: action taken" in reports
+    assert AuditEntry.objects.get().action == "hid a comment"
+    reply = signed_in(bob).post(
+        f"/parts/{comment.part.pk}/comments/", {"body": "Still here?", "parent": comment.pk}
+    )
+    assert "That comment is hidden." in reply.content.decode()
+    assert comment.part.comments.count() == 1

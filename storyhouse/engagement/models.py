@@ -104,6 +104,9 @@ class Comment(models.Model):
     created_at = models.DateTimeField(_("posted"), auto_now_add=True)
     edited_at = models.DateTimeField(_("edited"), null=True, blank=True)
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
+    # Hidden by a moderator: only its writer (marked, with the reason) and moderators see it.
+    hidden_at = models.DateTimeField(_("hidden"), null=True, blank=True)
+    hidden_reason = models.TextField(_("why it is hidden"), blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -118,6 +121,10 @@ class Comment(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
 
 
 class LibraryEntry(models.Model):

@@ -127,7 +127,7 @@ def paragraph_comment_counts(
     body_paragraphs = body_paragraphs or paragraphs.paragraphs(part.body)
     present = {p.id for p in body_paragraphs}
     counted = (
-        Comment.objects.filter(part=part, deleted_at__isnull=True)
+        Comment.objects.filter(part=part, deleted_at__isnull=True, hidden_at__isnull=True)
         .exclude(paragraph="")
         .values_list("paragraph")
         .annotate(n=Count("id"))

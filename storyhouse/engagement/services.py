@@ -89,6 +89,14 @@ def _engagement_record(part: Part) -> None:
     change_record(kind=Change.Kind.ENGAGEMENT, object_id=part.pk, story_id=part.story_id)
 
 
+def comment_hidden_record(comment: Comment, *, hidden: bool) -> None:
+    """A moderator hid (or showed again) a comment: the part's count and pages follow."""
+    _count(comment.part, "comments_count", -1 if hidden else 1)
+    _engagement_record(comment.part)
+    if comment.author_id is not None:
+        accounts_changed([comment.author_id])
+
+
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
         raise PermissionDenied(message)
@@ -156,6 +164,8 @@ def comment_post(
             raise ValidationError(_("That comment is on another part."), code="wrong_part")
         if parent.is_deleted:
             raise ValidationError(_("That comment was deleted."), code="deleted")
+        if parent.is_hidden:
+            raise ValidationError(_("That comment is hidden."), code="hidden")
         comment.parent = parent
         comment.root_id = parent.root_id or parent.pk
         comment.depth = parent.depth + 1
@@ -209,7 +219,8 @@ def comment_delete(*, user: User, comment: Comment) -> None:
                 break
             parent_id = parent.parent_id
             parent.delete()
-    _count(comment.part, "comments_count", -1)
+    if not locked.is_hidden:  # a hidden comment left the count when it was hidden
+        _count(comment.part, "comments_count", -1)
     _engagement_record(comment.part)
     comment.deleted_at = locked.deleted_at or timezone.now()
 

@@ -27,6 +27,8 @@ from .forms import CommentForm
 
 # comment.html writes these around a comment's links: <!--actions PK AUTHOR_ID-->.
 ACTIONS = re.compile(r"<!--actions (\d+) (\d*)-->(.*?)<!--/actions-->", re.S)
+# ...and around a hidden comment: the comment for its writer and moderators, else a note.
+HIDDEN = re.compile(r"<!--hidden (\d*)-->(.*?)<!--hidden-else-->(.*?)<!--/hidden-->", re.S)
 SEPARATOR = "<!--|-->"
 # Pages of threads worth keeping (a page number as links write it); other input is rendered.
 PAGE_NUMBER = re.compile(r"\d{1,6}")
@@ -115,7 +117,10 @@ def threads_shown(
 
 
 def _with_actions(html: str, user: AnyUser, part: Part, *, can_post: bool) -> str:
-    """The shared threads with, in each slot, the links this reader may follow."""
+    """The shared threads with, in each slot, what this reader may see and the links they
+    may follow."""
+    if "<!--hidden " in html:
+        html = HIDDEN.sub(lambda match: hidden_html(user, match[1], match[2], match[3]), html)
     if "<!--actions " not in html:
         return html
     moderates = access.can_moderate_comments(user, part)
@@ -128,6 +133,12 @@ def _with_actions(html: str, user: AnyUser, part: Part, *, can_post: bool) -> st
         )
 
     return ACTIONS.sub(fill, html)
+
+
+def hidden_html(user: AnyUser, author_id: str, comment: str, note: str) -> str:
+    """A hidden comment for its writer and moderators; the note for everyone else."""
+    mine = bool(author_id) and user.is_authenticated and int(author_id) == user.pk
+    return comment if mine or access.is_moderator(user) else note
 
 
 def actions_html(

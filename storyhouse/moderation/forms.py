@@ -24,6 +24,14 @@ class DismissForm(forms.Form):
     )
 
 
+class HideForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why it is hidden (its writer and the reporter read this)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class QueueFilter(forms.Form):
     """The queue's filters: reason, state and age."""
 

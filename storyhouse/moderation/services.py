@@ -112,3 +112,36 @@ def report_dismiss(*, moderator: User, report: Report, answer: str) -> Report:
     locked.save(update_fields=["state", "answer", "closed_at", "closed_by"])
     audit(moderator, "dismissed a report", f"report {locked.pk} ({locked})", locked.answer)
     return locked
+
+
+def _close(report: Report | None, moderator: User, answer: str) -> None:
+    """Mark the report (and every other open report of the same thing) acted on."""
+    if report is None:
+        return
+    Report.objects.filter(
+        kind=report.kind, object_id=report.object_id, state=Report.State.OPEN
+    ).update(state=Report.State.ACTED, answer=answer, closed_at=timezone.now(), closed_by=moderator)
+
+
+@transaction.atomic
+def comment_hide(
+    *, moderator: User, comment: Comment, reason: str, report: Report | None = None
+) -> Comment:
+    """Hide a comment: from then on only its writer (marked, with the reason) and moderators
+    see it; it leaves the part's comment count. Closes the reports of it as acted on."""
+    from storyhouse.engagement.services import comment_hidden_record
+
+    if not access.may_moderate(moderator, Action.HIDE_CONTENT):
+        raise PermissionDenied
+    locked = Comment.objects.select_for_update().select_related("part").get(pk=comment.pk)
+    if locked.is_deleted:
+        raise ValidationError(_("That comment was deleted."), code="deleted")
+    reason = reason.strip()
+    if not locked.is_hidden:
+        locked.hidden_at = timezone.now()
+        locked.hidden_reason = reason
+        locked.save(update_fields=["hidden_at", "hidden_reason"])
+        comment_hidden_record(locked, hidden=True)
+    _close(report, moderator, reason)
+    audit(moderator, "hid a comment", f"comment {locked.pk} on part {locked.part_id}", reason)
+    return locked

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from storyhouse.stories import access
 
 from . import services
-from .forms import DismissForm, QueueFilter, ReportForm
+from .forms import DismissForm, HideForm, QueueFilter, ReportForm
 from .models import AuditEntry, Report
 from .roles import Action
 
@@ -79,8 +79,11 @@ def queue(request: HttpRequest) -> HttpResponse:
 def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
     _moderator(request, Action.WORK_QUEUE)
     report = get_object_or_404(Report.objects.select_related("reporter"), pk=report_id)
-    dismiss = DismissForm(request.POST or None)
-    if request.method == "POST" and dismiss.is_valid():
+    found = services.reported(report.kind, report.object_id)
+    doing = request.POST.get("do") if request.method == "POST" else None
+    dismiss = DismissForm(request.POST if doing == "dismiss" else None)
+    hide = HideForm(request.POST if doing == "hide" else None)
+    if doing == "dismiss" and dismiss.is_valid():
         try:
             services.report_dismiss(
                 moderator=request.user, report=report, answer=dismiss.cleaned_data["answer"]
@@ -92,7 +95,21 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
         else:
             messages.success(request, _("The report is dismissed; the reporter can see why."))
             return redirect("moderation:queue")
-    found = services.reported(report.kind, report.object_id)
+    if doing == "hide" and hide.is_valid() and found and report.kind == Report.Kind.COMMENT:
+        try:
+            services.comment_hide(
+                moderator=request.user,
+                comment=found.thing,
+                reason=hide.cleaned_data["reason"],
+                report=report,
+            )
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as error:
+            hide.add_error(None, error.messages[0])
+        else:
+            messages.success(request, _("The comment is hidden; its writer can see why."))
+            return redirect("moderation:queue")
     others = Report.objects.filter(kind=report.kind, object_id=report.object_id).exclude(
         pk=report.pk
     )
@@ -100,8 +117,13 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
         "report": report,
         "found": found,
         "dismiss": dismiss,
+        "hide": hide,
         "others": others.count(),
         "may_dismiss": access.may_moderate(request.user, Action.DISMISS_REPORTS),
+        "may_hide": report.kind == Report.Kind.COMMENT
+        and found is not None
+        and not found.thing.is_hidden
+        and access.may_moderate(request.user, Action.HIDE_CONTENT),
     }
     return render(request, "moderation/report_detail.html", context)
 

@@ -361,6 +361,7 @@ class PersonalPages:
                 can_post=reader.may_post,
                 moderates=False,
             ).encode(),
+            reader.id,  # moderators never come this way (Reader.any_reader)
         )
         headers = [*shell.headers, RENDERED if rendered else PERSONAL, *cookies]
         if len(body) >= GZIP_MIN_BYTES and "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):

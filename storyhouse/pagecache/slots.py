@@ -36,6 +36,9 @@ _PIECE = re.compile(
             + re.escape(_CHOICE_SPLIT)
             + r"(?P<yes>.*?)"
             + re.escape(_CHOICE_CLOSE),
+            # engagement/comment.html: a hidden comment, for its writer, else a note
+            r"<!--hidden (?P<hidden_author>\d*)-->(?P<hidden>.*?)<!--hidden-else-->"
+            r"(?P<note>.*?)<!--/hidden-->",
             # engagement/comment.html: <!--actions PK AUTHOR_ID-->reply<!--|-->edit<!--|-->delete
             r"<!--actions (?P<comment>\d+) (?P<author>\d*)-->(?P<links>.*?)<!--/actions-->",
         )
@@ -73,6 +76,15 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class Hidden:
+    """A comment moderators hid: shown to its writer, a note to everyone else."""
+
+    author_id: int | None
+    comment: tuple
+    note: tuple
+
+
+@dataclass(frozen=True, slots=True)
 class Actions:
     """A comment's Reply, Edit and Delete links (as HTML), and who wrote it."""
 
@@ -88,10 +100,13 @@ def parse(html: str) -> tuple:
     at = 0
     for match in _PIECE.finditer(html):
         pieces.append(html[at : match.start()].encode())
-        if match["text"]:
+        if match["text"] is not None:
             pieces.append(Text(match["text"]))
-        elif match["choice"]:
+        elif match["choice"] is not None:
             pieces.append(Choice(match["choice"], parse(match["no"]), parse(match["yes"])))
+        elif match["hidden_author"] is not None:
+            author = int(match["hidden_author"]) if match["hidden_author"] else None
+            pieces.append(Hidden(author, parse(match["hidden"]), parse(match["note"])))
         else:
             reply, edit, delete = match["links"].split("<!--|-->")
             author = int(match["author"]) if match["author"] else None
@@ -110,21 +125,32 @@ def parse(html: str) -> tuple:
 ActionsFill = Callable[[Actions], bytes]
 
 
-def fill(pieces: tuple, texts: dict[str, bytes], choices: dict[str, bool], actions: ActionsFill):
-    """One reader's page: the shell's pieces with their values in."""
+def fill(
+    pieces: tuple,
+    texts: dict[str, bytes],
+    choices: dict[str, bool],
+    actions: ActionsFill,
+    reader_id: int | None,
+) -> bytes:
+    """One reader's page: the shell's pieces with their values in. `reader_id` sees the
+    hidden comments they wrote."""
     out: list[bytes] = []
-    _fill(pieces, texts, choices, actions, out)
+    _fill(pieces, texts, choices, actions, reader_id, out)
     return b"".join(out)
 
 
-def _fill(pieces, texts, choices, actions, out: list[bytes]) -> None:
+def _fill(pieces, texts, choices, actions, reader_id, out: list[bytes]) -> None:
     for piece in pieces:
         if type(piece) is bytes:
             out.append(piece)
         elif type(piece) is Text:
             out.append(texts[piece.name])
         elif type(piece) is Choice:
-            _fill(piece.yes if choices[piece.name] else piece.no, texts, choices, actions, out)
+            chosen = piece.yes if choices[piece.name] else piece.no
+            _fill(chosen, texts, choices, actions, reader_id, out)
+        elif type(piece) is Hidden:
+            mine = piece.author_id is not None and piece.author_id == reader_id
+            _fill(piece.comment if mine else piece.note, texts, choices, actions, reader_id, out)
         else:
             out.append(actions(piece))
 
@@ -138,6 +164,8 @@ def unfilled(pieces: tuple) -> set[str]:
         elif isinstance(piece, Choice):
             names.add(piece.name)
             names |= unfilled(piece.no) | unfilled(piece.yes)
+        elif isinstance(piece, Hidden):
+            names |= unfilled(piece.comment) | unfilled(piece.note)
     return names
 
 

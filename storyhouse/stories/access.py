@@ -162,6 +162,7 @@ def can_edit_comment(user: AnyUser, comment: "Comment") -> bool:
     """Only the person who wrote a comment may change its words, while it stands."""
     return (
         comment.deleted_at is None
+        and getattr(comment, "hidden_at", None) is None
         and comment.author_id is not None
         and comment.author_id == user.pk
         and can_post(user)
