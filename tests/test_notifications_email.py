@@ -111,7 +111,13 @@ def test_changing_your_mind_changes_the_emails_still_waiting(part, bob, carol):
 
     signed_in(bob).post(
         "/notifications/settings/",
-        {"new_part": "now", "reply": "daily", "comment": "daily", "vote": "never"},
+        {
+            "new_part": "now",
+            "reply": "daily",
+            "comment": "daily",
+            "vote": "never",
+            "moderation": "now",
+        },
     )
 
     assert services.emails_send_now() == 0
@@ -215,7 +221,13 @@ def test_the_settings_page_shows_and_saves_each_kind(bob):
 
     client.post(
         "/notifications/settings/",
-        {"new_part": "daily", "reply": "now", "comment": "never", "vote": "never"},
+        {
+            "new_part": "daily",
+            "reply": "now",
+            "comment": "never",
+            "vote": "never",
+            "moderation": "daily",
+        },
     )
 
     settings = services.notification_settings(bob)
@@ -225,6 +237,7 @@ def test_the_settings_page_shows_and_saves_each_kind(bob):
         "never",
         "never",
     )
+    assert settings.moderation == "daily"
 
 
 def test_the_settings_form_needs_a_csrf_token(bob):
@@ -232,7 +245,13 @@ def test_the_settings_form_needs_a_csrf_token(bob):
     client.force_login(bob)
     response = client.post(
         "/notifications/settings/",
-        {"new_part": "never", "reply": "never", "comment": "never", "vote": "never"},
+        {
+            "new_part": "never",
+            "reply": "never",
+            "comment": "never",
+            "vote": "never",
+            "moderation": "never",
+        },
     )
     assert response.status_code == 403
     assert not NotificationSettings.objects.exists()

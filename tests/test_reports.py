@@ -107,6 +107,8 @@ def test_a_moderator_dismisses_with_an_answer_and_the_log_keeps_it(bob, carol, m
     assert done.status_code == 302
     mine = signed_in(bob).get("/reports/").content.decode()
     assert "Looked at: no action taken" in mine and "A warning, not harassment." in mine
+    told = signed_in(bob).get("/notifications/").content.decode()
+    assert "took no action: A warning, not harassment." in told
     entry = AuditEntry.objects.get()
     assert (entry.actor_name, entry.action) == ("mod", "dismissed a report")
     assert "A warning, not harassment." in signed_in(mod).get("/moderation/log/").content.decode()
@@ -155,6 +157,11 @@ def test_a_moderator_hides_a_reported_comment(alice, bob, carol, mod, comment):
     reports = signed_in(bob).get("/reports/").content.decode()
     assert "Looked at: action taken" in reports
     assert AuditEntry.objects.get().action == "hid a comment"
+    # Both are told, with the reason: the writer, and the reader who reported it.
+    told = signed_in(alice).get("/notifications/").content.decode()
+    assert "The moderators hid your comment on Arrival. Why: Threatening readers" in told
+    told = signed_in(bob).get("/notifications/").content.decode()
+    assert "The moderators hid a comment you reported on Arrival." in told
     reply = signed_in(bob).post(
         f"/parts/{comment.part.pk}/comments/", {"body": "Still here?", "parent": comment.pk}
     )

@@ -248,6 +248,7 @@ class NotificationKind(models.TextChoices):
     REPLY = "reply", _("Replies to your comments")
     COMMENT = "comment", _("Comments on your stories")
     VOTE = "vote", _("Votes for your stories")
+    MODERATION = "moderation", _("What the moderators did about your reports and your writing")
 
 
 class EmailChoice(models.TextChoices):
@@ -285,6 +286,7 @@ class Notification(models.Model):
         Comment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     count = models.PositiveIntegerField(default=1)
+    note = models.TextField(blank=True)  # what the moderators said (moderation notices)
     day = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField()
@@ -352,6 +354,12 @@ class NotificationSettings(models.Model):
         max_length=10,
         choices=EmailChoice.choices,
         default=EmailChoice.DAILY,
+    )
+    moderation = models.CharField(
+        NotificationKind.MODERATION.label,
+        max_length=10,
+        choices=EmailChoice.choices,
+        default=EmailChoice.NOW,
     )
     digest_sent_at = models.DateTimeField(null=True, blank=True)
 

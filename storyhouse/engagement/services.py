@@ -435,6 +435,7 @@ def _notify(
     part: Part,
     actor: User | None = None,
     comment: Comment | None = None,
+    note: str = "",
 ) -> Notification | None:
     if actor is not None and recipient.pk == actor.pk:
         return None  # nobody hears about what they did themselves
@@ -449,9 +450,23 @@ def _notify(
         story_id=part.story_id,
         part=part,
         comment=comment,
+        note=note,
         day=timezone.localdate(now),
         updated_at=now,
         email_state=_email_state(recipient, kind, notification_settings(recipient)),
+    )
+
+
+def notify_moderation(
+    *, recipient: User, part: Part, note: str, comment: Comment | None = None
+) -> Notification | None:
+    """Tell someone what the moderators did about their report or their writing."""
+    return _notify(
+        recipient=recipient,
+        kind=NotificationKind.MODERATION,
+        part=part,
+        comment=comment,
+        note=note,
     )
 
 
@@ -685,6 +700,8 @@ def notification_summary(notification: Notification) -> str:
         return _("%(actor)s replied to your comment on %(part)s") % values
     if notification.kind == NotificationKind.COMMENT:
         return _("%(actor)s commented on %(part)s in %(story)s") % values
+    if notification.kind == NotificationKind.MODERATION:
+        return notification.note
     if notification.count > 1:
         return _("%(actor)s and %(others)d more voted for %(part)s") % values
     return _("%(actor)s voted for %(part)s") % values
@@ -692,6 +709,10 @@ def notification_summary(notification: Notification) -> str:
 
 def notification_target(notification: Notification) -> str:
     """Where opening a notification takes its reader."""
+    if notification.kind == NotificationKind.MODERATION:
+        comment = notification.comment
+        if comment is None or comment.author_id != notification.recipient_id:
+            return reverse("moderation:reports")  # a reporter follows their reports there
     url = notification.part.get_absolute_url()
     if notification.comment_id and notification.kind != NotificationKind.VOTE:
         return f"{url}#comment-{notification.comment_id}"

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from storyhouse.accounts.models import User
 from storyhouse.engagement.models import Comment
+from storyhouse.engagement.services import notify_moderation
 from storyhouse.stories import access
 from storyhouse.stories.models import Part, Story
 
@@ -110,23 +111,54 @@ def report_dismiss(*, moderator: User, report: Report, answer: str) -> Report:
     locked.closed_at = timezone.now()
     locked.closed_by = moderator
     locked.save(update_fields=["state", "answer", "closed_at", "closed_by"])
+    found = reported(locked.kind, locked.object_id)
+    _tell_reporters(
+        [locked],
+        found,
+        _("The moderators looked at your report about %(thing)s and took no action: %(answer)s")
+        % {"thing": found.label if found else "", "answer": locked.answer},
+    )
     audit(moderator, "dismissed a report", f"report {locked.pk} ({locked})", locked.answer)
     return locked
 
 
-def _close(report: Report | None, moderator: User, answer: str) -> None:
-    """Mark the report (and every other open report of the same thing) acted on."""
-    if report is None:
-        return
-    Report.objects.filter(
-        kind=report.kind, object_id=report.object_id, state=Report.State.OPEN
-    ).update(state=Report.State.ACTED, answer=answer, closed_at=timezone.now(), closed_by=moderator)
+def _part_of(found: Reported | None) -> Part | None:
+    """The part a notice about the reported thing points to (a profile has none)."""
+    if found is None:
+        return None
+    if found.kind == Report.Kind.COMMENT:
+        return found.thing.part
+    if found.kind == Report.Kind.PART:
+        return found.thing
+    if found.kind == Report.Kind.STORY:
+        return found.thing.parts.order_by("position", "id").first()
+    return None
+
+
+def _tell_reporters(reports: list[Report], found: Reported | None, note: str) -> None:
+    part = _part_of(found)
+    if part is None:
+        return  # their reports page says what happened
+    comment = found.thing if found.kind == Report.Kind.COMMENT else None
+    for reporter in {report.reporter for report in reports}:
+        notify_moderation(recipient=reporter, part=part, comment=comment, note=note)
+
+
+def _close(kind: str, object_id: int, moderator: User, answer: str) -> list[Report]:
+    """Mark every open report of the thing acted on; returns them."""
+    reports = list(
+        Report.objects.select_related("reporter").filter(
+            kind=kind, object_id=object_id, state=Report.State.OPEN
+        )
+    )
+    Report.objects.filter(pk__in=[report.pk for report in reports]).update(
+        state=Report.State.ACTED, answer=answer, closed_at=timezone.now(), closed_by=moderator
+    )
+    return reports
 
 
 @transaction.atomic
-def comment_hide(
-    *, moderator: User, comment: Comment, reason: str, report: Report | None = None
-) -> Comment:
+def comment_hide(*, moderator: User, comment: Comment, reason: str) -> Comment:
     """Hide a comment: from then on only its writer (marked, with the reason) and moderators
     see it; it leaves the part's comment count. Closes the reports of it as acted on."""
     from storyhouse.engagement.services import comment_hidden_record
@@ -142,6 +174,20 @@ def comment_hide(
         locked.hidden_reason = reason
         locked.save(update_fields=["hidden_at", "hidden_reason"])
         comment_hidden_record(locked, hidden=True)
-    _close(report, moderator, reason)
+        if locked.author is not None:
+            notify_moderation(
+                recipient=locked.author,
+                part=locked.part,
+                comment=locked,
+                note=_("The moderators hid your comment on %(part)s. Why: %(reason)s")
+                % {"part": locked.part.title, "reason": reason},
+            )
+    reports = _close(Report.Kind.COMMENT, locked.pk, moderator, reason)
+    _tell_reporters(
+        reports,
+        reported(Report.Kind.COMMENT, locked.pk),
+        _("The moderators hid a comment you reported on %(part)s. Why: %(reason)s")
+        % {"part": locked.part.title, "reason": reason},
+    )
     audit(moderator, "hid a comment", f"comment {locked.pk} on part {locked.part_id}", reason)
     return locked

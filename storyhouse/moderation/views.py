@@ -101,7 +101,6 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
                 moderator=request.user,
                 comment=found.thing,
                 reason=hide.cleaned_data["reason"],
-                report=report,
             )
         except PermissionDenied:
             raise Http404 from None
