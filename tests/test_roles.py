@@ -20,6 +20,7 @@ MODERATING = {
     Action.REQUIRE_WARNINGS,
     Action.WARN_ACCOUNTS,
     Action.SUSPEND_ACCOUNTS,
+    Action.BAN_ACCOUNTS,
     Action.READ_AUDIT_LOG,
 }
 # The matrix, written out: what each role may do.

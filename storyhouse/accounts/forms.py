@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from storyhouse.moderation.services import address_banned
 from storyhouse.stories.models import Tag
 
 from . import throttle
@@ -42,6 +43,8 @@ class SignupForm(UserCreationForm):
             raise forms.ValidationError(
                 _("An account with this email address already exists. Forgot your password?")
             )
+        if address_banned(email):
+            raise forms.ValidationError(_("This address cannot be used to sign up here."))
         return email
 
 
@@ -139,6 +142,8 @@ class EmailChangeForm(PasswordCheckMixin, forms.Form):
         email = User.objects.normalize_email(self.cleaned_data["email"].strip())
         if User.objects.filter(email__iexact=email).exclude(pk=self.user.pk).exists():
             raise forms.ValidationError(_("An account with this email address already exists."))
+        if address_banned(email):
+            raise forms.ValidationError(_("This address cannot be used here."))
         return email
 
 

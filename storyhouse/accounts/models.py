@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -22,6 +23,10 @@ class User(AbstractUser):
         blank=True,
         help_text=_("An address waiting to be confirmed; the current one stays until then."),
     )
+    # Moderation (storyhouse/moderation): a suspended account reads but cannot post until
+    # then; a banned one cannot sign in at all (it is also made inactive).
+    suspended_until = models.DateTimeField(_("suspended until"), null=True, blank=True)
+    banned_at = models.DateTimeField(_("banned"), null=True, blank=True)
     hidden_tags = models.ManyToManyField(
         "stories.Tag",
         verbose_name=_("hidden tags"),
@@ -49,6 +54,10 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_until is not None and self.suspended_until > timezone.now()
 
     @property
     def name(self) -> str:

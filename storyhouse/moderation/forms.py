@@ -32,6 +32,32 @@ class HideForm(forms.Form):
     )
 
 
+class AccountActionForm(forms.Form):
+    """Warn, suspend or ban an account, with the reason its owner reads."""
+
+    do = forms.ChoiceField(
+        label=_("What to do"),
+        choices=[
+            ("warn", _("Warn")),
+            ("suspend", _("Suspend: reads, but cannot post, vote or comment")),
+            ("ban", _("Ban: cannot sign in, and the address cannot sign up again")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    days = forms.TypedChoiceField(
+        label=_("Suspend for"),
+        coerce=int,
+        required=False,
+        choices=[(1, _("a day")), (3, _("3 days")), (7, _("a week")), (30, _("30 days"))],
+        initial=7,
+    )
+    reason = forms.CharField(
+        label=_("Why (the account's owner reads this)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class QueueFilter(forms.Form):
     """The queue's filters: reason, state and age."""
 

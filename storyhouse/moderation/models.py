@@ -96,3 +96,22 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_name} {self.action} {self.target}"
+
+
+class BannedAddress(models.Model):
+    """An email address of a banned account, kept as `address_key` makes it, so the person
+    cannot sign up again with added dots or a +tag."""
+
+    key = models.CharField(max_length=254, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def address_key(email: str) -> str:
+    """One spelling for the variants of an address that reach the same mailbox: lower case,
+    no dots and no +tag before the @."""
+    local, _at, domain = email.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0].replace(".", "")
+    return f"{local}@{domain}"

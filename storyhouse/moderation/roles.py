@@ -46,6 +46,7 @@ MODERATOR_ACTIONS = (
     Action.REQUIRE_WARNINGS,
     Action.WARN_ACCOUNTS,
     Action.SUSPEND_ACCOUNTS,
+    Action.BAN_ACCOUNTS,
     Action.READ_AUDIT_LOG,
 )
 # What each role may do (readers and writers: nothing beyond reading and writing).

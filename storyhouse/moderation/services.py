@@ -1,8 +1,10 @@
 """Reports and what moderators do with them. Every moderation action writes the audit log."""
 
+import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,7 +15,7 @@ from storyhouse.engagement.services import notify_moderation
 from storyhouse.stories import access
 from storyhouse.stories.models import Part, Story
 
-from .models import AuditEntry, Report
+from .models import AuditEntry, BannedAddress, Report, address_key
 from .roles import Action
 
 
@@ -191,3 +193,81 @@ def comment_hide(*, moderator: User, comment: Comment, reason: str) -> Comment:
     )
     audit(moderator, "hid a comment", f"comment {locked.pk} on part {locked.part_id}", reason)
     return locked
+
+
+# Accounts: warn, suspend for a time, ban.
+
+
+def address_banned(email: str) -> bool:
+    """Whether this address, or a variant of it (dots, a +tag), belongs to a banned account."""
+    return bool(email) and BannedAddress.objects.filter(key=address_key(email)).exists()
+
+
+def _tell_by_email(person: User, subject: str, body: str) -> None:
+    if access.may_receive_email(person):
+        send_mail(subject, body, None, [person.email], fail_silently=True)
+
+
+def _may_act_on(moderator: User, person: User, action: Action) -> None:
+    if not access.may_moderate(moderator, action):
+        raise PermissionDenied
+    if person.pk == moderator.pk:
+        raise ValidationError(_("You cannot do that to your own account."), code="self")
+    if person.is_superuser or access.is_moderator(person):
+        raise ValidationError(
+            _("Moderators and admins are not moderated here: ask an admin."), code="moderator"
+        )
+
+
+@transaction.atomic
+def account_warn(*, moderator: User, person: User, reason: str) -> None:
+    _may_act_on(moderator, person, Action.WARN_ACCOUNTS)
+    reason = reason.strip()
+    _close(Report.Kind.PROFILE, person.pk, moderator, reason)
+    audit(moderator, "warned an account", f"account {person.username}", reason)
+    _tell_by_email(
+        person,
+        _("A warning from the moderators"),
+        _("The moderators have warned your account.\n\nWhy: %(reason)s") % {"reason": reason},
+    )
+
+
+@transaction.atomic
+def account_suspend(*, moderator: User, person: User, days: int, reason: str) -> User:
+    """For `days`, the account reads but cannot post, vote or comment."""
+    _may_act_on(moderator, person, Action.SUSPEND_ACCOUNTS)
+    reason = reason.strip()
+    person.suspended_until = timezone.now() + datetime.timedelta(days=days)
+    person.save(update_fields=["suspended_until"])
+    _close(Report.Kind.PROFILE, person.pk, moderator, reason)
+    audit(moderator, f"suspended an account for {days} days", f"account {person.username}", reason)
+    _tell_by_email(
+        person,
+        _("Your account is suspended"),
+        _(
+            "The moderators have suspended your account until %(until)s: you can read, but "
+            "not post, vote or comment until then.\n\nWhy: %(reason)s"
+        )
+        % {"until": person.suspended_until.strftime("%Y-%m-%d %H:%M"), "reason": reason},
+    )
+    return person
+
+
+@transaction.atomic
+def account_ban(*, moderator: User, person: User, reason: str) -> User:
+    """The account cannot sign in again, and its address cannot sign up again."""
+    _may_act_on(moderator, person, Action.BAN_ACCOUNTS)
+    reason = reason.strip()
+    _tell_by_email(
+        person,
+        _("Your account is banned"),
+        _("The moderators have banned your account.\n\nWhy: %(reason)s") % {"reason": reason},
+    )
+    person.banned_at = timezone.now()
+    person.is_active = False  # signed out everywhere: Django refuses inactive accounts
+    person.save(update_fields=["banned_at", "is_active"])
+    for address in {person.email, person.pending_email} - {""}:
+        BannedAddress.objects.get_or_create(key=address_key(address))
+    _close(Report.Kind.PROFILE, person.pk, moderator, reason)
+    audit(moderator, "banned an account", f"account {person.username}", reason)
+    return person

@@ -12,4 +12,5 @@ urlpatterns = [
     path("moderation/", views.queue, name="queue"),
     path("moderation/reports/<int:report_id>/", views.report_detail, name="report_detail"),
     path("moderation/log/", views.audit_log, name="audit_log"),
+    path("moderation/accounts/<str:username>/", views.account, name="account"),
 ]

@@ -13,12 +13,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from storyhouse.accounts.models import User
 from storyhouse.stories import access
 
 from . import services
-from .forms import DismissForm, HideForm, QueueFilter, ReportForm
+from .forms import AccountActionForm, DismissForm, HideForm, QueueFilter, ReportForm
 from .models import AuditEntry, Report
 from .roles import Action
+
+
+def _account_of(found: services.Reported | None) -> User | None:
+    """Whose account a reported thing is: the profile, or the comment's writer."""
+    if found is None:
+        return None
+    if found.kind == Report.Kind.PROFILE:
+        return found.thing
+    if found.kind == Report.Kind.COMMENT:
+        return found.thing.author
+    return None
 
 
 def _moderator(request: HttpRequest, action: Action) -> None:
@@ -118,6 +130,7 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
         "dismiss": dismiss,
         "hide": hide,
         "others": others.count(),
+        "account": _account_of(found),
         "may_dismiss": access.may_moderate(request.user, Action.DISMISS_REPORTS),
         "may_hide": report.kind == Report.Kind.COMMENT
         and found is not None
@@ -131,3 +144,45 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     _moderator(request, Action.READ_AUDIT_LOG)
     page = Paginator(AuditEntry.objects.all(), 100).get_page(request.GET.get("page"))
     return render(request, "moderation/audit_log.html", {"page": page})
+
+
+ACCOUNT_ACTIONS = {
+    "warn": Action.WARN_ACCOUNTS,
+    "suspend": Action.SUSPEND_ACCOUNTS,
+    "ban": Action.BAN_ACCOUNTS,
+}
+
+
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest, username: str) -> HttpResponse:
+    """One account as moderators see it, with what they may do to it."""
+    _moderator(request, Action.WORK_QUEUE)
+    person = get_object_or_404(User, username=username)
+    form = AccountActionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        do, reason = form.cleaned_data["do"], form.cleaned_data["reason"]
+        try:
+            if do == "warn":
+                services.account_warn(moderator=request.user, person=person, reason=reason)
+            elif do == "suspend":
+                days = form.cleaned_data["days"] or 7
+                services.account_suspend(
+                    moderator=request.user, person=person, days=days, reason=reason
+                )
+            else:
+                services.account_ban(moderator=request.user, person=person, reason=reason)
+        except PermissionDenied:
+            form.add_error(None, _("Your role does not let you do that."))
+        except ValidationError as error:
+            form.add_error(None, error.messages[0])
+        else:
+            messages.success(request, _("Done; the audit log keeps it."))
+            return redirect("moderation:account", username=person.username)
+    context = {
+        "person": person,
+        "form": form,
+        "suspended": access.is_suspended(person),
+        "log": AuditEntry.objects.filter(target=f"account {person.username}")[:20],
+        "reports": Report.objects.filter(kind=Report.Kind.PROFILE, object_id=person.pk).count(),
+    }
+    return render(request, "moderation/account.html", context)

@@ -99,10 +99,17 @@ def sees_part_as_any_reader(user: AnyUser, part: Part) -> bool:
 def can_post(user: AnyUser) -> bool:
     """Whether this person may put anything before others (books, parts, comments, votes).
 
-    Guests, accounts whose email address is not yet confirmed and deactivated accounts
-    may read, but not post.
+    Guests, accounts whose email address is not yet confirmed, suspended accounts and
+    deactivated accounts may read, but not post.
     """
-    return bool(user.is_authenticated and user.is_active and user.email_verified)
+    return bool(
+        user.is_authenticated and user.is_active and user.email_verified and not is_suspended(user)
+    )
+
+
+def is_suspended(user: AnyUser) -> bool:
+    """Suspended by the moderators: reads, but cannot post, vote or comment for now."""
+    return bool(getattr(user, "is_suspended", False))
 
 
 def hidden_tags(user: AnyUser) -> QuerySet[Tag]:
