@@ -167,3 +167,26 @@ def test_a_moderator_hides_a_reported_comment(alice, bob, carol, mod, comment):
     )
     assert "That comment is hidden." in reply.content.decode()
     assert comment.part.comments.count() == 1
+
+
+def test_a_moderator_hides_a_reported_story(alice, bob, mod, comment):
+    story = comment.part.story
+    signed_in(bob).post(f"/report/story/{story.pk}/", {"reason": "rules"})
+    report = Report.objects.get()
+    done = signed_in(mod).post(
+        f"/moderation/reports/{report.pk}/", {"do": "hide", "reason": "Copied from elsewhere."}
+    )
+    assert done.status_code == 302
+    for viewer in (Client(), signed_in(bob)):
+        assert viewer.get(story.get_absolute_url()).status_code == 404
+        assert "The Lighthouse" not in viewer.get("/search/?q=Lighthouse").content.decode()
+    own = signed_in(alice).get(story.get_absolute_url()).content.decode()
+    assert "This story is hidden by a moderator." in own and "Copied from elsewhere." in own
+    assert signed_in(mod).get(story.get_absolute_url()).status_code == 200
+    # Its writer cannot show it again from the desk.
+    desk = signed_in(alice).get(f"/desk/stories/{story.pk}/edit/").content.decode()
+    assert "Hidden by a moderator" in desk
+    told = signed_in(alice).get("/notifications/").content.decode()
+    assert "The moderators hid your story The Lighthouse." in told
+    assert "Looked at: action taken" in signed_in(bob).get("/reports/").content.decode()
+    assert AuditEntry.objects.get().action == "hid a story"

@@ -13,7 +13,7 @@ from storyhouse.accounts.models import User
 from storyhouse.engagement.models import Comment
 from storyhouse.engagement.services import notify_moderation
 from storyhouse.stories import access
-from storyhouse.stories.models import Part, Story
+from storyhouse.stories.models import Part, Story, Visibility
 
 from .models import AuditEntry, BannedAddress, Report, address_key
 from .roles import Action
@@ -192,6 +192,40 @@ def comment_hide(*, moderator: User, comment: Comment, reason: str) -> Comment:
         % {"part": locked.part.title, "reason": reason},
     )
     audit(moderator, "hid a comment", f"comment {locked.pk} on part {locked.part_id}", reason)
+    return locked
+
+
+@transaction.atomic
+def story_hide(*, moderator: User, story: Story, reason: str) -> Story:
+    """Hide a book: from then on only its writers (who see why) and moderators can open it,
+    it leaves every list and search, and its writers cannot show it again themselves."""
+    from storyhouse.stories.services import story_save
+
+    if not access.may_moderate(moderator, Action.HIDE_CONTENT):
+        raise PermissionDenied
+    reason = reason.strip()
+    locked = Story.objects.select_for_update().get(pk=story.pk)
+    if locked.visibility != Visibility.HIDDEN:
+        locked.visibility, locked.hidden_reason = Visibility.HIDDEN, reason
+        story_save(locked)
+        part = locked.parts.order_by("position", "id").first()
+        if part is not None:
+            for writer in User.objects.filter(authorship__story=locked, authorship__accepted=True):
+                notify_moderation(
+                    recipient=writer,
+                    part=part,
+                    note=_("The moderators hid your story %(title)s. Why: %(reason)s")
+                    % {"title": locked.title, "reason": reason},
+                )
+    found = reported(Report.Kind.STORY, locked.pk)
+    reports = _close(Report.Kind.STORY, locked.pk, moderator, reason)
+    _tell_reporters(
+        reports,
+        found,
+        _("The moderators hid a story you reported, %(title)s. Why: %(reason)s")
+        % {"title": locked.title, "reason": reason},
+    )
+    audit(moderator, "hid a story", f"story {locked.pk} ({locked.title})", reason)
     return locked
 
 

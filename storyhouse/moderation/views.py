@@ -15,11 +15,27 @@ from django.views.decorators.http import require_http_methods
 
 from storyhouse.accounts.models import User
 from storyhouse.stories import access
+from storyhouse.stories.models import Visibility
 
 from . import services
 from .forms import AccountActionForm, DismissForm, HideForm, QueueFilter, ReportForm
 from .models import AuditEntry, Report
 from .roles import Action
+
+HIDEABLE = {
+    Report.Kind.COMMENT: lambda moderator, comment, reason: services.comment_hide(
+        moderator=moderator, comment=comment, reason=reason
+    ),
+    Report.Kind.STORY: lambda moderator, story, reason: services.story_hide(
+        moderator=moderator, story=story, reason=reason
+    ),
+}
+
+
+def _is_hidden(found: services.Reported) -> bool:
+    if found.kind == Report.Kind.STORY:
+        return found.thing.visibility == Visibility.HIDDEN
+    return found.thing.is_hidden
 
 
 def _account_of(found: services.Reported | None) -> User | None:
@@ -107,19 +123,15 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
         else:
             messages.success(request, _("The report is dismissed; the reporter can see why."))
             return redirect("moderation:queue")
-    if doing == "hide" and hide.is_valid() and found and report.kind == Report.Kind.COMMENT:
+    if doing == "hide" and hide.is_valid() and found and report.kind in HIDEABLE:
         try:
-            services.comment_hide(
-                moderator=request.user,
-                comment=found.thing,
-                reason=hide.cleaned_data["reason"],
-            )
+            HIDEABLE[report.kind](request.user, found.thing, hide.cleaned_data["reason"])
         except PermissionDenied:
             raise Http404 from None
         except ValidationError as error:
             hide.add_error(None, error.messages[0])
         else:
-            messages.success(request, _("The comment is hidden; its writer can see why."))
+            messages.success(request, _("It is hidden; its writer can see why."))
             return redirect("moderation:queue")
     others = Report.objects.filter(kind=report.kind, object_id=report.object_id).exclude(
         pk=report.pk
@@ -132,9 +144,9 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
         "others": others.count(),
         "account": _account_of(found),
         "may_dismiss": access.may_moderate(request.user, Action.DISMISS_REPORTS),
-        "may_hide": report.kind == Report.Kind.COMMENT
+        "may_hide": report.kind in HIDEABLE
         and found is not None
-        and not found.thing.is_hidden
+        and not _is_hidden(found)
         and access.may_moderate(request.user, Action.HIDE_CONTENT),
     }
     return render(request, "moderation/report_detail.html", context)

@@ -56,7 +56,7 @@ def test_a_reported_comment_is_hidden_and_everyone_is_told(new_page, live_server
     moderator.get_by_label("Why it is hidden").fill("Insulting readers breaks the rules.")
     look(moderator, "moderation-report")
     moderator.get_by_role("button", name="Hide the comment").click()
-    expect(moderator.get_by_text("The comment is hidden")).to_be_visible()
+    expect(moderator.get_by_text("It is hidden; its writer can see why.")).to_be_visible()
 
     # Bob and a guest no longer see it; Alice sees it, marked hidden, with the reason.
     page.goto(part.get_absolute_url())
