@@ -173,13 +173,14 @@ def test_a_moderator_hides_a_reported_story(alice, bob, mod, comment):
     story = comment.part.story
     signed_in(bob).post(f"/report/story/{story.pk}/", {"reason": "rules"})
     report = Report.objects.get()
+    assert "The Lighthouse" in Client().get("/search/").content.decode()
     done = signed_in(mod).post(
         f"/moderation/reports/{report.pk}/", {"do": "hide", "reason": "Copied from elsewhere."}
     )
     assert done.status_code == 302
     for viewer in (Client(), signed_in(bob)):
         assert viewer.get(story.get_absolute_url()).status_code == 404
-        assert "The Lighthouse" not in viewer.get("/search/?q=Lighthouse").content.decode()
+        assert "The Lighthouse" not in viewer.get("/search/").content.decode()
     own = signed_in(alice).get(story.get_absolute_url()).content.decode()
     assert "This story is hidden by a moderator." in own and "Copied from elsewhere." in own
     assert signed_in(mod).get(story.get_absolute_url()).status_code == 200
@@ -190,3 +191,39 @@ def test_a_moderator_hides_a_reported_story(alice, bob, mod, comment):
     assert "The moderators hid your story The Lighthouse." in told
     assert "Looked at: action taken" in signed_in(bob).get("/reports/").content.decode()
     assert AuditEntry.objects.get().action == "hid a story"
+
+
+def test_a_story_missing_a_warning_leaves_lists_until_its_writer_adds_one(alice, bob, mod, comment):
+    from storyhouse.stories.models import Tag
+    from tests.test_desk_books import book_form
+
+    story = comment.part.story
+    listed = ("/", "/search/")
+    assert all("The Lighthouse" in Client().get(url).content.decode() for url in listed)
+    signed_in(bob).post(f"/report/story/{story.pk}/", {"reason": "warning"})
+    report = Report.objects.get()
+    done = signed_in(mod).post(
+        f"/moderation/reports/{report.pk}/",
+        {"do": "warning", "reason": "It needs the violence warning."},
+    )
+    assert done.status_code == 302
+    guest = Client()
+    assert guest.get(story.get_absolute_url()).status_code == 200  # still read by its link
+    assert not any("The Lighthouse" in guest.get(url).content.decode() for url in listed)
+    own = signed_in(alice).get(story.get_absolute_url()).content.decode()
+    assert "The moderators ask you to add a warning or rating" in own
+    assert "It needs the violence warning." in own
+    assert AuditEntry.objects.get().action == "required a warning"
+
+    # Saving the book unchanged keeps it out; adding the warning brings it back.
+    edit = f"/desk/stories/{story.pk}/edit/"
+    same = [t.pk for t in story.tags.filter(type="warning")]
+    signed_in(alice).post(edit, book_form(visibility=None, archive_warnings=same))
+    story.refresh_from_db()
+    assert story.visibility == "held"
+    violence = Tag.objects.get(name="Graphic Depictions Of Violence").pk
+    saved = signed_in(alice).post(edit, book_form(visibility=None, archive_warnings=[violence]))
+    assert saved.status_code == 302, saved.content.decode()[:300]
+    story.refresh_from_db()
+    assert story.visibility == "public" and story.hidden_reason == ""
+    assert all("The Lighthouse" in Client().get(url).content.decode() for url in listed)

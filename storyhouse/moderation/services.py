@@ -229,6 +229,45 @@ def story_hide(*, moderator: User, story: Story, reason: str) -> Story:
     return locked
 
 
+@transaction.atomic
+def story_require_warning(*, moderator: User, story: Story, reason: str) -> Story:
+    """Take a book out of every list until its writer changes its rating or warnings
+    (stories.services.story_desk_save puts it back); it stays readable as before."""
+    from storyhouse.stories.services import story_save
+
+    if not access.may_moderate(moderator, Action.REQUIRE_WARNINGS):
+        raise PermissionDenied
+    reason = reason.strip()
+    locked = Story.objects.select_for_update().get(pk=story.pk)
+    if locked.visibility not in (Visibility.PUBLIC, Visibility.MEMBERS):
+        raise ValidationError(_("That story is not in lists now."), code="not_listed")
+    locked.held_visibility, locked.visibility = locked.visibility, Visibility.HELD
+    locked.hidden_reason = reason
+    story_save(locked)
+    part = locked.parts.order_by("position", "id").first()
+    if part is not None:
+        for writer in User.objects.filter(authorship__story=locked, authorship__accepted=True):
+            notify_moderation(
+                recipient=writer,
+                part=part,
+                note=_(
+                    "The moderators ask you to add a warning or rating to %(title)s: until "
+                    "you do, it is out of lists. Why: %(reason)s"
+                )
+                % {"title": locked.title, "reason": reason},
+            )
+    found = reported(Report.Kind.STORY, locked.pk)
+    reports = _close(Report.Kind.STORY, locked.pk, moderator, reason)
+    _tell_reporters(
+        reports,
+        found,
+        _("The moderators asked for a warning or rating on %(title)s. Why: %(reason)s")
+        % {"title": locked.title, "reason": reason},
+    )
+    audit(moderator, "required a warning", f"story {locked.pk} ({locked.title})", reason)
+    return locked
+
+
 # Accounts: warn, suspend for a time, ban.
 
 

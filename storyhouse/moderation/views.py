@@ -110,7 +110,7 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
     found = services.reported(report.kind, report.object_id)
     doing = request.POST.get("do") if request.method == "POST" else None
     dismiss = DismissForm(request.POST if doing == "dismiss" else None)
-    hide = HideForm(request.POST if doing == "hide" else None)
+    hide = HideForm(request.POST if doing in ("hide", "warning") else None)
     if doing == "dismiss" and dismiss.is_valid():
         try:
             services.report_dismiss(
@@ -122,6 +122,18 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
             dismiss.add_error(None, error.messages[0])
         else:
             messages.success(request, _("The report is dismissed; the reporter can see why."))
+            return redirect("moderation:queue")
+    if doing == "warning" and hide.is_valid() and found and report.kind == Report.Kind.STORY:
+        try:
+            services.story_require_warning(
+                moderator=request.user, story=found.thing, reason=hide.cleaned_data["reason"]
+            )
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as error:
+            hide.add_error(None, error.messages[0])
+        else:
+            messages.success(request, _("The story is out of lists until its writer adds it."))
             return redirect("moderation:queue")
     if doing == "hide" and hide.is_valid() and found and report.kind in HIDEABLE:
         try:
@@ -143,6 +155,10 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
         "hide": hide,
         "others": others.count(),
         "account": _account_of(found),
+        "may_require_warning": report.kind == Report.Kind.STORY
+        and found is not None
+        and found.thing.visibility in (Visibility.PUBLIC, Visibility.MEMBERS)
+        and access.may_moderate(request.user, Action.REQUIRE_WARNINGS),
         "may_dismiss": access.may_moderate(request.user, Action.DISMISS_REPORTS),
         "may_hide": report.kind in HIDEABLE
         and found is not None

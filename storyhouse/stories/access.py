@@ -43,9 +43,12 @@ def is_author(user: AnyUser, story: Story) -> bool:
 
 
 def can_view_story(user: AnyUser, story: Story) -> bool:
-    if story.visibility == Visibility.PUBLIC:
+    visibility = story.visibility
+    if visibility == Visibility.HELD:  # out of lists, but read by whoever read it before
+        visibility = story.held_visibility
+    if visibility == Visibility.PUBLIC:
         return True
-    if story.visibility == Visibility.MEMBERS and user.is_authenticated:
+    if visibility == Visibility.MEMBERS and user.is_authenticated:
         return True
     if story.visibility == Visibility.HIDDEN and is_moderator(user):
         return True

@@ -227,10 +227,11 @@ class StoryForm(DeskForm, forms.ModelForm):
             del self.fields["cover_remove"]
         else:
             self._fill_from(story)
-        if story.visibility == Visibility.HIDDEN:
-            # Only a moderator brings a hidden book back; the writer sees why it is hidden.
+        if story.visibility in (Visibility.HIDDEN, Visibility.HELD):
+            # Only a moderator brings a hidden book back; the writer sees why it is hidden. A
+            # held book comes back by itself once its rating or warnings change.
             self.fields["visibility"].disabled = True
-            self.fields["visibility"].choices = [(Visibility.HIDDEN, _("Hidden by a moderator"))]
+            self.fields["visibility"].choices = [(story.visibility, story.get_visibility_display())]
         if story.pk is not None and not story.cover_uploaded:
             self.fields.pop("cover_remove", None)
 

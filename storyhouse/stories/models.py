@@ -140,6 +140,9 @@ class Visibility(models.TextChoices):
     PUBLIC = "public", _("Public")
     MEMBERS = "members", _("Members only")
     HIDDEN = "hidden", _("Hidden by a moderator")
+    # Moderators asked for a warning or rating: readable as before (held_visibility) but in
+    # no list, until the writer changes the book's rating or warnings.
+    HELD = "held", _("Out of lists until a warning or rating is added")
 
 
 class Status(models.TextChoices):
@@ -213,6 +216,9 @@ class Story(Counts):
         _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.DRAFT
     )
     hidden_reason = models.TextField(_("why it is hidden"), blank=True)
+    held_visibility = models.CharField(
+        _("visibility once a warning is added"), max_length=10, blank=True
+    )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="stories")
     cover = models.CharField(
         _("cover"),

@@ -459,6 +459,10 @@ def tags_from_names(names: Iterable[str], *, type: str) -> list[Tag]:
     return list(dict.fromkeys(tags))
 
 
+def _warning_ids(tags: Iterable[Tag | str] | None) -> set:
+    return {tag.pk if isinstance(tag, Tag) else tag.lower() for tag in tags or ()}
+
+
 def archive_warnings_check(tags: Iterable[Tag]) -> None:
     """A book carries at least one archive warning, and "Creator Chose Not To Use Archive
     Warnings" or "No Archive Warnings Apply" only on their own. Free warnings that are
@@ -548,7 +552,15 @@ def story_edit(
         stored = Story.objects.get(pk=story.pk)
         if stored.visibility == Visibility.HIDDEN:
             story.visibility, story.hidden_reason = stored.visibility, stored.hidden_reason
-        elif story.visibility == Visibility.HIDDEN:
+        elif stored.visibility == Visibility.HELD:
+            # Held until the writer changes the rating or the warnings: then back in lists.
+            before = _warning_ids(stored.tags.filter(type=TagType.WARNING))
+            after = _warning_ids(tags[TagType.WARNING]) if TagType.WARNING in tags else before
+            if story.rating_id == stored.rating_id and after == before:
+                story.visibility, story.hidden_reason = stored.visibility, stored.hidden_reason
+            else:
+                story.visibility, story.hidden_reason = stored.held_visibility, ""
+        elif story.visibility in (Visibility.HIDDEN, Visibility.HELD):
             raise ValidationError({"visibility": _("Only moderators can hide a book.")})
     story.description_source = description_source
     story.description = markdown_to_html(description_source)
