@@ -10,6 +10,8 @@ A Mature or Explicit book's pages show the adult gate until the guest proceeds
 the Proceed cookie asks for book pages under keys of their own, so the gate and the passed
 page are kept apart and neither ever answers for the other. The passed page kept for the
 Proceed link keeps its Set-Cookie (the same for every guest), so a hit sets it too.
+Signed-in readers' part pages share one shell whatever their cookie: personal.py tells
+who may have it.
 """
 
 import logging
@@ -122,6 +124,7 @@ class PageCacheApp:
             cookie
             and ADULT_COOKIE in cookie
             and path.startswith(GATED_PATHS)
+            and self.session_cookie not in cookie  # signed in: one shell, personal.py decides
             and cookie_value(cookie, adult_gate.COOKIE) == adult_gate.COOKIE_VALUE
         ):
             key += PROCEEDED_KEY
