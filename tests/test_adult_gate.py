@@ -62,7 +62,7 @@ def proceed_link(html: str) -> str:
 
 
 def back_link(html: str) -> str:
-    return re.search(r'<a class="button button--quiet" href="([^"]+)">Go back</a>', html)[1]
+    return re.search(r'<a class="button button--quiet" href="([^"]+)"[^>]*>Go back</a>', html)[1]
 
 
 def guest() -> Client:
