@@ -367,3 +367,22 @@ def test_a_book_that_is_not_adult_keeps_one_shell_for_everyone(site, alice, bob,
     accounts.preferences_adult_content(bob, show=True)
     assert Session(bob).get(site, url).cache == "miss"
     assert Session(carol).get(site, url).cache == "personal"
+
+
+# The pages themselves
+
+
+def test_the_gate_and_the_preferences_page_are_well_formed_html5(explicit, bob):
+    import html5lib
+
+    pages = {
+        "gate": guest().get(parts(explicit)[0]),
+        "preferences": signed_in(bob).get(reverse("accounts:preferences")),
+    }
+    for name, response in pages.items():
+        assert response.status_code == 200
+        parser = html5lib.HTMLParser(namespaceHTMLElements=False)
+        document = parser.parse(response.content, transport_encoding="utf-8")
+        assert parser.errors == [], name
+        assert len(document.findall(".//h1")) == 1, name
+        assert len(document.findall(".//main")) == 1, name
