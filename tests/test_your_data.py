@@ -67,6 +67,7 @@ def test_the_json_holds_comments_votes_lists_library_and_follows(archive):
     assert [entry["title"] for entry in data["library"]] == ["Bob's Garden"]
     assert [follow["username"] for follow in data["following"]] == ["bob"]
     assert data["books"][0]["title"] == "Letters to the Lighthouse"
+    assert data["shows_adult_content"] is False  # the adult-content gate's preference
 
 
 @needs_tool("epubcheck", "epubcheck")

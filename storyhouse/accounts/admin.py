@@ -15,7 +15,7 @@ class AccountAdmin(UserAdmin):
         *UserAdmin.fieldsets,
         ("Profile", {"fields": ("display_name", "bio")}),
         ("Email", {"fields": ("email_verified", "pending_email")}),
-        ("Reader preferences", {"fields": ("hidden_tags",)}),
+        ("Reader preferences", {"fields": ("hidden_tags", "shows_adult_content")}),
     )
     autocomplete_fields = ["hidden_tags"]
     list_display = [

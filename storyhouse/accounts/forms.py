@@ -178,6 +178,19 @@ class TagForm(forms.Form):
     tag = forms.ModelChoiceField(queryset=Tag.objects.all(), widget=forms.HiddenInput)
 
 
+class AdultContentForm(forms.Form):
+    """The preferences page's adult-content choice."""
+
+    shows_adult_content = forms.BooleanField(
+        label=_("Show Mature and Explicit stories without asking"),
+        required=False,
+        help_text=_(
+            "When this is off, a book rated Mature or Explicit first names its rating and "
+            "warnings and asks whether you want to go on."
+        ),
+    )
+
+
 class TokenForm(forms.Form):
     name = forms.CharField(
         label=_("Name"),

@@ -34,6 +34,11 @@ class User(AbstractUser):
         related_name="hidden_by",
         help_text=_("Books carrying these tags, or their synonyms, are left out of lists."),
     )
+    shows_adult_content = models.BooleanField(
+        _("show Mature and Explicit stories without asking"),
+        default=False,
+        help_text=_("When off, a book rated Mature or Explicit asks before it opens."),
+    )
 
     class Meta:
         verbose_name = _("account")

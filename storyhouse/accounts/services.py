@@ -210,6 +210,14 @@ def preferences_show_tag(user: User, tag: Tag) -> None:
     user.hidden_tags.remove(*family)
 
 
+def preferences_adult_content(user: User, *, show: bool) -> User:
+    """Whether Mature and Explicit books open without the gate for this reader. Saving the
+    account drops what the page caches keep of them (accounts/receivers.py)."""
+    user.shows_adult_content = show
+    user.save(update_fields=["shows_adult_content"])
+    return user
+
+
 # Leaving
 
 

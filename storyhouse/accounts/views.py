@@ -24,6 +24,7 @@ from storyhouse.stories.series import series_of_writer
 
 from . import services, throttle, tokens, your_data
 from .forms import (
+    AdultContentForm,
     DeleteAccountForm,
     EmailChangeForm,
     LoginForm,
@@ -334,6 +335,16 @@ def tag_search(user: User, query: str) -> list[Tag]:
 def preferences(request: HttpRequest) -> HttpResponse:
     """Tags and warnings to hide: a search box to find them, a button to hide or show each."""
     query = request.POST.get("q", request.GET.get("q", ""))[:100]
+    if request.method == "POST" and "adult" in request.POST:
+        adult = AdultContentForm(request.POST)
+        adult.is_valid()  # a checkbox: unticked or missing is False, never an error
+        show = adult.cleaned_data.get("shows_adult_content", False)
+        services.preferences_adult_content(request.user, show=show)
+        if show:
+            messages.success(request, _("Mature and Explicit stories open without asking now."))
+        else:
+            messages.success(request, _("Mature and Explicit stories will ask before they open."))
+        return HttpResponseRedirect(reverse("accounts:preferences"))
     if request.method == "POST":
         form = TagForm(request.POST)
         if form.is_valid():
@@ -353,7 +364,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
     hidden = request.user.hidden_tags.annotate(synonym_count=Count("synonyms")).order_by(
         "type", "name"
     )
-    return render(request, "accounts/preferences.html", {**context, "hidden": hidden})
+    adult = AdultContentForm(initial={"shows_adult_content": request.user.shows_adult_content})
+    return render(
+        request, "accounts/preferences.html", {**context, "hidden": hidden, "adult_form": adult}
+    )
 
 
 # Leaving

@@ -89,6 +89,7 @@ def your_data(user: User, *, site: str) -> dict[str, Any]:
             for follow in user.following.select_related("writer").order_by("created_at")
         ],
         "hidden_tags": sorted(tag.name for tag in user.hidden_tags.all()),
+        "shows_adult_content": user.shows_adult_content,
     }
 
 

@@ -4,6 +4,14 @@ A hit costs a few dict lookups and string checks: no request object, no database
 no Redis round trip when the page is in this process. Everything it cannot answer goes
 to Django untouched; what Django renders for a guest is kept when the view said so
 (deps.depends) and nothing personal went into it.
+
+A Mature or Explicit book's pages show the adult gate until the guest proceeds
+(stories/adult_gate.py): the Proceed link's query is part of the key, and a guest holding
+the Proceed cookie asks for book pages under keys of their own, so the gate and the passed
+page are kept apart and neither ever answers for the other. The passed page kept for the
+Proceed link keeps its Set-Cookie (the same for every guest), so a hit sets it too.
+Signed-in readers' part pages share one shell whatever their cookie: personal.py tells
+who may have it.
 """
 
 import logging
@@ -20,6 +28,7 @@ from storyhouse.engagement.readers import (
     reader_cookie_set,
     valid_guest_token,
 )
+from storyhouse.stories import adult_gate
 
 from .deps import ENVIRON_PAGE, ENVIRON_WATERMARK, Page
 from .once import Once
@@ -48,6 +57,11 @@ DROPPED_HEADERS = {
     "expires",
     "vary",
 }
+# Book and part pages, whose answer depends on the adult gate's cookie.
+GATED_PATHS = "/stories/"
+ADULT_COOKIE = adult_gate.COOKIE + "="
+# Appended to the key of a book page asked for with the Proceed cookie.
+PROCEEDED_KEY = " adult-gate-passed"
 NOT_MODIFIED = "304 Not Modified"
 HIT = ("X-Cache", "hit")
 MISS = ("X-Cache", "miss")
@@ -105,7 +119,16 @@ class PageCacheApp:
             if forwarded == self.proxy_value:
                 scheme = "https"
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-        return f"{scheme}://{host}{path}?{query}"
+        key = f"{scheme}://{host}{path}?{query}"
+        if (
+            cookie
+            and ADULT_COOKIE in cookie
+            and path.startswith(GATED_PATHS)
+            and self.session_cookie not in cookie  # signed in: one shell, personal.py decides
+            and cookie_value(cookie, adult_gate.COOKIE) == adult_gate.COOKIE_VALUE
+        ):
+            key += PROCEEDED_KEY
+        return key
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         key = self.key(environ)
@@ -225,7 +248,11 @@ class PageCacheApp:
         finally:
             if hasattr(result, "close"):
                 result.close()
-        kept = [(name, value) for name, value in headers if name.lower() not in DROPPED_HEADERS]
+        kept = [
+            (name, value)
+            for name, value in headers
+            if name.lower() not in DROPPED_HEADERS or _adult_cookie(name, value)
+        ]
         vary = [value for name, value in headers if name.lower() == "vary"]
         kept.append(("Vary", ", ".join([*vary, "Accept-Encoding"])))
         entry = Entry(
@@ -239,14 +266,18 @@ class PageCacheApp:
         self.local.put(key, entry)
         if self.shared is not None:
             self.shared.put(key, entry)
-        cookies = [(name, value) for name, value in headers if name.lower() == "set-cookie"]
+        cookies = [
+            (name, value)
+            for name, value in headers
+            if name.lower() == "set-cookie" and not _adult_cookie(name, value)
+        ]
         return self._answer(entry, environ, start_response, cookies, hit=False)
 
     def _storable(
         self, page: Page, status: str, headers: list, result: object, environ: dict
     ) -> bool:
         """Only a guest's 200 page with nothing personal in it: no CSRF token, no message,
-        no session, no cookie but the reader cookie."""
+        no session, no cookie but the reader cookie and the adult gate's Proceed cookie."""
         if page.watermark is None or not page.keys or not status.startswith("200 "):
             return False
         if getattr(result, "streaming", False) or environ.get("CSRF_COOKIE_NEEDS_UPDATE"):
@@ -255,7 +286,11 @@ class PageCacheApp:
             lower = name.lower()
             if lower == "content-type" and not value.startswith(STORED_TYPES):
                 return False
-            if lower == "set-cookie" and not value.lstrip().startswith(self.reader_cookie + "="):
+            if (
+                lower == "set-cookie"
+                and not value.lstrip().startswith(self.reader_cookie + "=")
+                and not _adult_cookie(name, value)
+            ):
                 return False
             if lower == "cache-control" and ("private" in value or "no-store" in value):
                 return False
@@ -266,6 +301,11 @@ class PageCacheApp:
             return False
         session = getattr(request, "session", None)
         return not (session is not None and session.modified)
+
+
+def _adult_cookie(name: str, value: str) -> bool:
+    """The Proceed cookie's Set-Cookie: the same for every guest, so a kept page may hold it."""
+    return name.lower() == "set-cookie" and value.lstrip().startswith(ADULT_COOKIE)
 
 
 def cookie_value(header: str, name: str) -> str | None:

@@ -58,7 +58,7 @@ ENVIRON_SHELL = "storyhouse.pagecache.shell"
 class Shell:
     """What a signed-in page rendered as a shell depends on, and whom it may serve."""
 
-    __slots__ = ("request", "keys", "watermark", "read", "tags", "authors", "paragraphs")
+    __slots__ = ("request", "keys", "watermark", "read", "tags", "authors", "paragraphs", "adult")
 
     def __init__(
         self,
@@ -69,6 +69,7 @@ class Shell:
         tags: frozenset[int],
         authors: frozenset[int],
         paragraphs: int,
+        adult: bool = False,
     ) -> None:
         self.request = request
         self.watermark = watermark
@@ -77,6 +78,8 @@ class Shell:
         self.tags = tags  # a reader hiding one of these gets the page from Django
         self.authors = authors  # so does an author of the book
         self.paragraphs = paragraphs  # the part's paragraphs, as reading progress counts them
+        # A Mature or Explicit book: the shell is the passed page, for readers past the gate.
+        self.adult = adult
 
 
 def personal_shell(
@@ -86,14 +89,17 @@ def personal_shell(
     tags: frozenset[int],
     authors: frozenset[int],
     paragraphs: int,
+    adult: bool = False,
 ) -> None:
     """Render this signed-in reader's page as a shell (slots.py) that personal.py keeps for
     every reader it may serve, until one of `keys` changes. Call it only when nothing on the
     page depends on who reads but the slots, for any reader who hides none of `tags` and is
-    none of `authors`: not for moderators, not for a book's authors, not for a draft."""
+    none of `authors`: not for moderators, not for a book's authors, not for a draft. `adult`:
+    the book is Mature or Explicit, so the shell may serve only readers past the gate (never
+    call it for the gate itself)."""
     watermark = request.META.get(ENVIRON_SHELL_WANTED)
     if watermark is None or not request.user.is_authenticated:
         return
     request.META[ENVIRON_SHELL] = Shell(
-        request, watermark, tuple(sorted(set(keys))), read, tags, authors, paragraphs
+        request, watermark, tuple(sorted(set(keys))), read, tags, authors, paragraphs, adult
     )

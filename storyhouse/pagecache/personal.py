@@ -12,7 +12,10 @@ What is kept is dropped the moment it may be wrong, by the same versions as the 
 names them (signing in or out, a new password, a vote, the library, notifications, reading
 progress; accounts/receivers.py and engagement/services.py write those). Anything else goes
 to Django: a book's authors, moderators, readers hiding one of the page's tags, accounts that
-may not post, a reading-progress write that is due, and any failure here.
+may not post, a reading-progress write that is due, and any failure here. A Mature or Explicit
+book's shell is only ever the passed page (the gate is never kept as a shell): it serves readers
+who switched the gate off or hold the Proceed cookie (stories/adult_gate.py); any other reader
+gets Django's page, which is the gate.
 """
 
 import gzip
@@ -36,6 +39,7 @@ from storyhouse.engagement import read_buffer
 from storyhouse.engagement.readers import is_bot_agent
 from storyhouse.engagement.services import PROGRESS_REOPEN_QUIET
 from storyhouse.engagement.shared_threads import actions_html
+from storyhouse.stories import adult_gate
 
 from . import slots
 from .deps import ENVIRON_SHELL, ENVIRON_SHELL_WANTED
@@ -91,6 +95,7 @@ class Reader:
         self.name = escape(user.name).encode()
         self.unread = unread
         self.hidden = hidden
+        self.skips_adult_gate = access.skips_adult_gate(user)
         self.latest = latest  # (part id, paragraphs counted, when as time.time()) or None
         # Asked the first time a page needs them, then kept with the rest.
         self.voted: dict[int, bool] = {}
@@ -117,9 +122,15 @@ class Reader:
         hidden = frozenset(access.hidden_tags(user).values_list("id", flat=True))
         return cls(user, watermark, queries.unread_count(user), hidden, latest)
 
-    def may_use(self, shell: "Shell") -> bool:
-        """Whether the shell shows this reader their page."""
-        return self.any_reader and self.id not in shell.authors and not self.hidden & shell.tags
+    def may_use(self, shell: "Shell", *, proceeded: bool = False) -> bool:
+        """Whether the shell shows this reader their page. `proceeded`: the browser holds the
+        adult gate's Proceed cookie."""
+        return (
+            self.any_reader
+            and self.id not in shell.authors
+            and not self.hidden & shell.tags
+            and (not shell.adult or proceeded or self.skips_adult_gate)
+        )
 
     def progress_due(self, shell: "Shell", now: float) -> bool:
         """Whether opening the part writes reading progress, as progress_opened decides:
@@ -168,6 +179,7 @@ class Shell:
         "tags",
         "authors",
         "paragraphs",
+        "adult",
     )
 
     def __init__(self, status: str, headers: list, pieces: tuple, page: ShellPage) -> None:
@@ -181,6 +193,7 @@ class Shell:
         self.tags = page.tags
         self.authors = page.authors
         self.paragraphs = page.paragraphs
+        self.adult = page.adult
 
 
 def _ask(query: Callable):
@@ -256,7 +269,8 @@ class PersonalPages:
                     shell = self._kept(key)
                 if shell is None:
                     return self.render(key, session_key, secret, environ, start_response)
-        if reader.may_use(shell):
+        proceeded = cookies.get(adult_gate.COOKIE) == adult_gate.COOKIE_VALUE
+        if reader.may_use(shell, proceeded=proceeded):
             try:
                 if reader.progress_due(shell, time.time()):
                     _ask(lambda: progress_opened(shell.part_id, shell.story_id, reader))

@@ -24,7 +24,8 @@ GZIP_MIN_BYTES = 200
 
 class Entry:
     """One rendered page and what it depends on, with its answers made up front: a hit
-    only picks one. `headers` are the page's own (Vary included), without cookies."""
+    only picks one. `headers` are the page's own (Vary included), without cookies but the
+    adult gate's Proceed cookie, the same for every guest (app.py)."""
 
     __slots__ = (
         "status",

@@ -96,6 +96,33 @@ def sees_part_as_any_reader(user: AnyUser, part: Part) -> bool:
     )
 
 
+# The adult-content gate (stories/adult_gate.py holds its cookie).
+
+ADULT_RATINGS = frozenset({"Mature", "Explicit"})
+
+
+def is_adult(story: Story) -> bool:
+    """A book rated Mature or Explicit: it opens behind the gate."""
+    return story.rating is not None and story.rating.name in ADULT_RATINGS
+
+
+def skips_adult_gate(user: AnyUser) -> bool:
+    """A signed-in reader who chose to see Mature and Explicit books without being asked."""
+    return bool(user.is_authenticated and user.shows_adult_content)
+
+
+def asks_before_opening(user: AnyUser, story: Story, *, proceeded: bool) -> bool:
+    """Whether the book's pages show the gate instead of the book: a Mature or Explicit book,
+    for anyone who has not proceeded in this browser session nor switched the gate off. The
+    book's own authors are never asked."""
+    return (
+        is_adult(story)
+        and not proceeded
+        and not skips_adult_gate(user)
+        and not is_author(user, story)
+    )
+
+
 # Posting, and the tags a reader hides.
 
 

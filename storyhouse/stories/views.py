@@ -7,15 +7,18 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils._os import safe_join
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from storyhouse import pagecache
 from storyhouse.discovery.similar import related_stories
 from storyhouse.engagement import paragraphs
 from storyhouse.engagement.services import progress_opened, read_record
 
-from . import access, queries
-from .models import Story, Tag, TagSlug
+from . import access, adult_gate, queries
+from .archive_tags import NOT_RATED
+from .models import Part, Story, Tag, TagSlug, TagType
 from .series import neighbours as series_neighbours
 
 PAGE_SIZE = 20
@@ -36,12 +39,56 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _warnings(story: Story, part: Part | None = None) -> list[Tag]:
+    """The warning tags on the book (and on the part) that the gate and Not Rated notice name."""
+    tags = story.tags.filter(type=TagType.WARNING)
+    if part is not None:
+        tags = tags | part.tags.filter(type=TagType.WARNING)
+    return list(tags.distinct().order_by("name"))
+
+
+def _back_url(request: HttpRequest, story: Story) -> str:
+    """Where the gate's Go back leads: the page the reader came from when it is one of ours and
+    not this book, else home. Guests' gate is kept for every guest, so it never holds theirs."""
+    referer = request.META.get("HTTP_REFERER", "")
+    if request.user.is_authenticated and referer:
+        ours = url_has_allowed_host_and_scheme(
+            referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        if ours and story.get_absolute_url() not in referer:
+            return referer
+    return reverse("home")
+
+
+def _adult_gate(request: HttpRequest, story: Story, part: Part | None = None) -> HttpResponse:
+    """The page in place of a Mature or Explicit book until the reader proceeds: the same URL,
+    so Proceed is this page with adult_gate.PROCEED_QUERY. Kept for guests like any page."""
+    warnings = _warnings(story, part)
+    pagecache.depends(
+        request,
+        f"story:{story.pk}",
+        f"tag:{story.rating_id}",
+        *[f"tag:{tag.pk}" for tag in warnings],
+        *([f"part:{part.pk}"] if part is not None else []),
+    )
+    context = {
+        "story": story,
+        "part": part,
+        "warnings": warnings,
+        "proceed_url": f"{request.path}?{adult_gate.PROCEED_QUERY}",
+        "back_url": _back_url(request, story),
+    }
+    return render(request, "stories/adult_gate.html", context)
+
+
 def story_detail(request: HttpRequest, story_id: int, slug: str) -> HttpResponse:
     story = get_object_or_404(Story.objects.select_related("rating"), pk=story_id)
     if not access.can_view_story(request.user, story):
         raise Http404
     if slug != story.slug:
         return redirect(story, permanent=True)
+    if access.asks_before_opening(request.user, story, proceeded=adult_gate.proceeded(request)):
+        return _adult_gate(request, story)
     parts = list(access.readable_parts(request.user, story).prefetch_related("tags"))
     tags = list(story.tags.all())
     related = related_stories(story, request.user)
@@ -57,13 +104,14 @@ def story_detail(request: HttpRequest, story_id: int, slug: str) -> HttpResponse
             book for place in series_places for book in (place.previous, place.next) if book
         ),
     )
-    return render(
+    response = render(
         request,
         "stories/story.html",
         {
             "story": story,
             "authors": queries.byline(story),
             "tag_groups": queries.tags_grouped(tags),
+            "not_rated_warnings": _not_rated_warnings(story, tags),
             "parts": parts,
             "first_part": parts[0] if parts else None,
             "can_edit": access.can_edit_story(request.user, story),
@@ -71,6 +119,17 @@ def story_detail(request: HttpRequest, story_id: int, slug: str) -> HttpResponse
             "series_places": series_places,
         },
     )
+    adult_gate.remember(request, response)
+    return response
+
+
+def _not_rated_warnings(story: Story, tags: list[Tag] | None = None) -> list[Tag] | None:
+    """For a Not Rated book, its warnings, shown prominently in place of a gate; else None."""
+    if story.rating is None or story.rating.name != NOT_RATED:
+        return None
+    if tags is None:
+        return _warnings(story)
+    return sorted((tag for tag in tags if tag.type == TagType.WARNING), key=lambda t: t.name)
 
 
 def part_detail(
@@ -82,6 +141,8 @@ def part_detail(
     story = part.story
     if story_slug != story.slug or slug != part.slug:
         return redirect(part, permanent=True)
+    if access.asks_before_opening(request.user, story, proceeded=adult_gate.proceeded(request)):
+        return _adult_gate(request, story, part)
     # A part carrying a tag this reader hides asks first (accounts/hidden_warning.html).
     hidden = access.hidden_tags_on_part(request.user, part)
     if hidden and request.GET.get("show") != "hidden":
@@ -98,6 +159,7 @@ def part_detail(
         "part_number": index + 1,
         "parts_total": len(siblings),
         "can_edit": access.can_edit_story(request.user, story),
+        "not_rated_warnings": _not_rated_warnings(story),
     }
     if hidden:  # the tags this reader hides are marked: not the text everyone shares
         part_tags = list(part.tags.all())
@@ -105,6 +167,8 @@ def part_detail(
         text_keys = [f"part:{part.pk}", f"story:{story.pk}", *[f"tag:{t.pk}" for t in part_tags]]
     else:
         context["part_text"], text_keys = queries.part_text(part)
+    if context["not_rated_warnings"] is not None:
+        text_keys = [*text_keys, *[f"tag:{tag.pk}" for tag in context["not_rated_warnings"]]]
     pagecache.depends(request, *text_keys)
     pagecache.counts_read(request, part_id=part.pk, story_id=story.pk)
     if not hidden and access.sees_part_as_any_reader(request.user, part):
@@ -115,8 +179,10 @@ def part_detail(
             tags=queries.part_tag_ids(part),
             authors=frozenset(a.user_id for a in story.accepted_authorships),
             paragraphs=len(paragraphs.paragraphs(part.body)),
+            adult=access.is_adult(story),
         )
     response = render(request, "stories/part.html", context)
+    adult_gate.remember(request, response)
     # Counted after rendering: the page shows the counts as they were before this visit.
     read_record(part=part, request=request)
     if request.method == "GET":  # reading progress: this reader reached this part

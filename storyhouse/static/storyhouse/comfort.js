@@ -51,4 +51,18 @@
       });
     });
   });
+
+  // The adult gate's Go back: the page the reader came from, when it is one of ours outside
+  // this book. Without JavaScript, or from elsewhere, it leads home (the server's href): the
+  // gate is one cached page for every guest, so it cannot hold where each came from.
+  document.addEventListener("DOMContentLoaded", function () {
+    var back = document.querySelector("[data-go-back]");
+    if (!back || !document.referrer) return;
+    var from;
+    try { from = new URL(document.referrer); } catch (e) { return; }
+    var book = back.getAttribute("data-go-back");
+    if (from.origin === window.location.origin && from.pathname.indexOf(book) !== 0) {
+      back.href = from.href;
+    }
+  });
 })();
