@@ -8,7 +8,7 @@ from django.utils.html import escape
 
 from storyhouse.demo.bulk import META_TAGS, SYNONYMS, _paragraph, bulk_load
 from storyhouse.demo.corpus import LANGUAGE_TAGS, generate_stories
-from storyhouse.stories import access, queries
+from storyhouse.stories import access, adult_gate, queries
 from storyhouse.stories.html import clean_html, html_to_text
 from storyhouse.stories.models import Part, PartState, Story, Tag, TagType, Visibility
 from storyhouse.stories.text import count_words, slugify
@@ -114,6 +114,8 @@ def test_a_guest_finds_every_book_listed_and_can_read_it(reader):
     for story in queries.stories_new(AnonymousUser()):
         assert escape(story.title) in home
     story = Story.objects.order_by("-imported_votes").first()
+    # The guest has passed the adult-content gate, should the book be rated for adults.
+    reader.cookies[adult_gate.COOKIE] = adult_gate.COOKIE_VALUE
     page = reader.get(story.get_absolute_url()).content.decode()
     assert escape(story.title) in page
     part = story.parts.get()

@@ -68,7 +68,8 @@ def test_a_reported_comment_is_hidden_and_everyone_is_told(new_page, live_server
     writer = signed_in_page(new_page, live_server, alice)
     writer.goto(part.get_absolute_url())
     expect(writer.get_by_text(UNKIND)).to_be_visible()
-    expect(writer.get_by_role("note")).to_contain_text("Insulting readers breaks the rules.")
+    note = writer.locator(".comment__hidden-note")
+    expect(note).to_contain_text("Insulting readers breaks the rules.")
 
     # Both are told, with the reason.
     writer.goto("/notifications/")
