@@ -16,6 +16,7 @@ for htmx, JSON under /api/. Adding a limit (reports, when they come) is one entr
 one setting, and one `check` call.
 """
 
+import contextlib
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -91,24 +92,43 @@ def allowance(name: str) -> int:
     return getattr(settings, LIMITS[name].setting)
 
 
-def take(name: str, who: str, *, allowed: int, period: int) -> int:
-    """Count one `name` for `who`; 0 while within `allowed` per `period` seconds, else the
-    seconds until the window ends."""
-    moment = now()
-    window = int(moment // period)
+def _window(name: str, who: str, period: int) -> tuple[str, int]:
+    """The key counting `name` for `who` in this period's window, and when that window ends."""
+    window = int(now() // period)
     digest = salted_hmac("storyhouse.ratelimit", f"{name}:{who}").hexdigest()[:40]
-    key = f"rate:{name}:{digest}:{window}"
+    return f"rate:{name}:{digest}:{window}", (window + 1) * period
+
+
+def _add_one(key: str, period: int) -> int:
     # The key outlives its window a little, so a clock a few seconds apart between hosts
     # still finds it.
     cache.add(key, 0, timeout=period + 60)
     try:
-        count = cache.incr(key)
+        return cache.incr(key)
     except ValueError:  # expired between add and incr: this one is the first
         cache.set(key, 1, timeout=period + 60)
-        count = 1
-    if count <= allowed:
+        return 1
+
+
+def take(name: str, whom: list[tuple[str, int]], *, period: int) -> int:
+    """Count one `name` for each (who, allowed) in `whom`; 0 while every count is within
+    what is allowed, else the seconds until the window ends. A refused action did not
+    happen: it is taken back from the counts it was not over, so someone refused because
+    others share their address keeps their own allowance."""
+    counted = []
+    over_until = 0
+    for who, allowed in whom:
+        key, ends = _window(name, who, period)
+        if _add_one(key, period) > allowed:
+            over_until = ends
+        else:
+            counted.append(key)
+    if not over_until:
         return 0
-    return max(1, math.ceil((window + 1) * period - moment))
+    for key in counted:
+        with contextlib.suppress(ValueError):  # expired meanwhile: nothing to take back
+            cache.decr(key)
+    return max(1, math.ceil(over_until - now()))
 
 
 def account_of(request: HttpRequest) -> str:
@@ -126,8 +146,7 @@ def check(request: HttpRequest, name: str, *, also: Iterable[str] = ()) -> None:
     """Count one `name` for the person making `request`; raises RateLimited when over.
 
     `also` names more things to count it against with the account's allowance (the email
-    address a reset link is asked for). Every count is raised, even when one is over, so
-    waiting is the only way under again.
+    address a reset link is asked for).
     """
     limit = LIMITS[name]
     allowed = allowance(name)
@@ -139,9 +158,7 @@ def check(request: HttpRequest, name: str, *, also: Iterable[str] = ()) -> None:
         address = client_address(request)
         if address:
             whom.append((f"address:{address}", allowed * limit.address_share))
-    wait = 0
-    for who, most in whom:
-        wait = max(wait, take(name, who, allowed=most, period=limit.period))
+    wait = take(name, whom, period=limit.period)
     if wait:
         raise RateLimited(name, wait)
 

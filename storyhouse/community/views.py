@@ -36,7 +36,7 @@ def site_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 def signup_request(request: HttpRequest) -> HttpResponse:
     """The sign-up page when sign-ups are by invitation: leave an address in the queue."""
-    form = SignupRequestForm(request.POST or None)
+    form = SignupRequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if not form.caught:
             try:
@@ -65,7 +65,8 @@ def signup_queue(request: HttpRequest) -> HttpResponse:
     waiting = services.waiting_requests()
     page = Paginator(waiting, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     form = ReleaseForm(
-        request.POST or None, choices=[(item.pk, item.email) for item in page.object_list]
+        request.POST if request.method == "POST" else None,
+        choices=[(item.pk, item.email) for item in page.object_list],
     )
     if request.method == "POST":
         # Addresses released by another moderator a moment ago are no longer choices.
