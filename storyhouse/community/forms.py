@@ -19,7 +19,13 @@ class ReleaseForm(forms.Form):
     requests = forms.TypedMultipleChoiceField(
         label=_("Addresses to invite"),
         coerce=int,
-        error_messages={"required": _("Choose at least one address to invite.")},
+        error_messages={
+            "required": _("Choose at least one address to invite."),
+            "invalid_choice": _(
+                "Another moderator has just sent some of these invitations: here is the list "
+                "as it is now."
+            ),
+        },
     )
 
     def __init__(self, *args, choices: list[tuple[int, str]], **kwargs) -> None:
