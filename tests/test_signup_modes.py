@@ -228,3 +228,18 @@ def test_an_invitation_link_does_nothing_when_sign_ups_are_open_or_closed(client
     assert client.get("/accounts/signup/anything/").status_code == 302
     settings.STORYHOUSE_SIGNUP = "closed"
     assert "Sign-ups are closed" in text(client.get("/accounts/signup/anything/"))
+
+
+def test_two_moderators_releasing_one_address_send_one_link(moderator, settings, client):
+    settings.STORYHOUSE_SIGNUP = "invite"
+    client.post("/accounts/signup/", {"email": "carol@example.org"})
+    request = SignupRequest.objects.get()
+    other = User.objects.create_user("mod2", "mod2@example.org", "mod2-password-1", is_staff=True)
+    assert (
+        signed_in(other).post("/community/signups/", {"requests": [request.pk]}).status_code == 302
+    )
+    late = signed_in(moderator).post("/community/signups/", {"requests": [request.pk]})
+    assert late.status_code == 400
+    assert "Another moderator has just sent some of these invitations" in text(late)
+    assert "Nobody is waiting." in text(late)
+    assert len(mail.outbox) == 1
