@@ -12,6 +12,7 @@ from django.test import Client, RequestFactory
 from storyhouse import ratelimit
 from storyhouse.accounts.models import User
 from storyhouse.engagement.models import Comment, Vote
+from storyhouse.moderation.models import Report
 from storyhouse.stories.models import Part
 from tests.helpers import BROWSER_AGENT, write_book
 
@@ -217,8 +218,25 @@ def test_an_api_refusal_is_json_with_retry_after(settings, reader):
     wait_of(refused)
 
 
-def test_reports_can_use_the_limiter_with_one_line(bob, settings, clock):
-    """Reports are not built yet; the limit is ready for them: one `check` call."""
+def test_reports_past_the_limit_get_the_friendly_page(alice, bob, settings, clock):
+    settings.REPORTS_PER_HOUR = 2
+    story = write_book(alice, "The Lighthouse", 3)
+    client = signed_in(bob)
+    for part in story.parts.all()[:2]:
+        sent = client.post(f"/report/part/{part.pk}/", {"reason": "spam"})
+        assert sent.status_code == 302
+    last = story.parts.all()[2]
+    refused = client.post(f"/report/part/{last.pk}/", {"reason": "spam"})
+    assert refused.status_code == 429
+    assert 1 <= wait_of(refused) <= 3600
+    assert "You have been sending reports faster than we allow" in text(refused)
+    assert Report.objects.count() == 2
+    clock.now += 3600
+    assert client.post(f"/report/part/{last.pk}/", {"reason": "spam"}).status_code == 302
+
+
+def test_the_limiter_answers_any_view_with_one_line(bob, settings, clock):
+    """A limit is one `check` call in a view; the 429 page is made from what it raises."""
     settings.REPORTS_PER_HOUR = 2
     request = RequestFactory().post("/report/", REMOTE_ADDR="192.0.2.44")
     request.user = bob

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from storyhouse.accounts.models import User
 from storyhouse.community.models import SignupRequest
+from storyhouse.moderation import services as moderation
+from storyhouse.moderation.roles import Role, grant
 
 pytestmark = pytest.mark.django_db
 
@@ -37,9 +39,15 @@ def link_in(message: mail.EmailMessage) -> str:
     return re.search(r"https?://\S+", message.body).group(0)
 
 
+def make_moderator(username: str) -> User:
+    person = User.objects.create_user(username, f"{username}@example.org", "mod-password-1")
+    grant(person, Role.MODERATOR)
+    return person
+
+
 @pytest.fixture
 def moderator(db) -> User:
-    return User.objects.create_user("mo", "mo@example.org", "mo-password-1", is_staff=True)
+    return make_moderator("mo")
 
 
 def signed_in(user: User) -> Client:
@@ -209,6 +217,8 @@ def test_only_moderators_see_the_queue(client, bob, settings):
     client.post("/accounts/signup/", {"email": "carol@example.org"})
     assert client.get("/community/signups/").status_code == 302  # to the login page
     assert signed_in(bob).get("/community/signups/").status_code == 403
+    staff = User.objects.create_user("sam", "sam@example.org", "sam-password-1", is_staff=True)
+    assert signed_in(staff).get("/community/signups/").status_code == 403  # staff is no role
     request = SignupRequest.objects.get()
     assert signed_in(bob).post("/community/signups/", {"requests": [request.pk]}).status_code == 403
     assert mail.outbox == []
@@ -234,7 +244,7 @@ def test_two_moderators_releasing_one_address_send_one_link(moderator, settings,
     settings.STORYHOUSE_SIGNUP = "invite"
     client.post("/accounts/signup/", {"email": "carol@example.org"})
     request = SignupRequest.objects.get()
-    other = User.objects.create_user("mod2", "mod2@example.org", "mod2-password-1", is_staff=True)
+    other = make_moderator("mod2")
     assert (
         signed_in(other).post("/community/signups/", {"requests": [request.pk]}).status_code == 302
     )
@@ -243,3 +253,11 @@ def test_two_moderators_releasing_one_address_send_one_link(moderator, settings,
     assert "Another moderator has just sent some of these invitations" in text(late)
     assert "Nobody is waiting." in text(late)
     assert len(mail.outbox) == 1
+
+
+def test_a_banned_address_is_not_queued_and_nobody_is_told(client, moderator, bob, settings):
+    settings.STORYHOUSE_SIGNUP = "invite"
+    moderation.account_ban(moderator=moderator, person=bob, reason="Spam")
+    answer = client.post("/accounts/signup/", {"email": "b.o.b+again@example.org"})
+    assert "You are on the list" in text(answer)
+    assert not SignupRequest.objects.exists()

@@ -13,6 +13,7 @@ from django.test import Client
 from storyhouse.accounts.models import User
 from storyhouse.community import services
 from storyhouse.community.models import SitePage
+from storyhouse.moderation.roles import Role, grant
 from storyhouse.pagecache import versions as versions_module
 from storyhouse.pagecache.app import PageCacheApp
 from storyhouse.pagecache.store import LocalStore
@@ -103,8 +104,10 @@ def test_an_admin_writes_a_page_in_the_admin_and_it_is_cleaned(admin, reader):
 
 
 def test_only_admins_edit_site_pages(bob, root):
-    staff = User.objects.create_user("mo", "mo@example.org", "mo-password-1", is_staff=True)
-    for person in (bob, staff):
+    staff = User.objects.create_user("sam", "sam@example.org", "sam-password-1", is_staff=True)
+    moderator = User.objects.create_user("mo", "mo@example.org", "mo-password-1")
+    grant(moderator, Role.MODERATOR)
+    for person in (bob, staff, moderator):
         client = Client()
         client.force_login(person)
         assert "Edit this page" not in text(client.get("/rules/"))
@@ -113,6 +116,17 @@ def test_only_admins_edit_site_pages(bob, root):
         )
         assert refused.status_code in {302, 403}
     assert not SitePage.objects.exists()
+    # Someone given the admin role may.
+    admin = User.objects.create_user("ada", "ada@example.org", "ada-password-1")
+    grant(admin, Role.ADMIN)
+    client = Client()
+    client.force_login(admin)
+    assert "Edit this page" in text(client.get("/rules/"))
+    saved = client.post(
+        "/admin/community/sitepage/add/", {"slug": "rules", "title": "Ours", "body": "<p>Hi</p>"}
+    )
+    assert saved.status_code == 302
+    assert SitePage.objects.get().title == "Ours"
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from storyhouse.stories import access
+
 from . import services
 from .defaults import DEFAULT_PAGES
 from .models import SignupRequest, SitePage
@@ -30,6 +32,22 @@ class SitePageForm(forms.ModelForm):
 class SitePageAdmin(admin.ModelAdmin):
     form = SitePageForm
     list_display = ("title", "slug", "updated_at", "updated_by")
+
+    # Admins edit the site pages (moderation/roles.py: Action.EDIT_SITE_PAGES).
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return access.can_edit_site_pages(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: SitePage | None = None) -> bool:
+        return access.can_edit_site_pages(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return access.can_edit_site_pages(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: SitePage | None = None) -> bool:
+        return access.can_edit_site_pages(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: SitePage | None = None) -> bool:
+        return access.can_edit_site_pages(request.user)
 
     def get_readonly_fields(self, request: HttpRequest, obj: SitePage | None = None) -> tuple:
         return ("slug",) if obj is not None else ()

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from storyhouse.accounts import services as accounts
 from storyhouse.accounts.models import User
+from storyhouse.moderation.services import address_banned
 from storyhouse.stories.html import clean_html
 
 from .defaults import DEFAULT_PAGES
@@ -71,10 +72,13 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def signup_request(*, email: str) -> SignupRequest:
+def signup_request(*, email: str) -> SignupRequest | None:
     """Put an address in the queue. Asking again changes nothing, and says nothing to whoever
-    asked (so the form tells no one whether an address is already waiting or has an account)."""
+    asked (so the form tells no one whether an address is already waiting or has an account).
+    The address of a banned account is not queued (None), without a word either."""
     email = User.objects.normalize_email(email.strip())
+    if address_banned(email):
+        return None
     existing = SignupRequest.objects.filter(email__iexact=email).first()
     if existing is not None:
         return existing
