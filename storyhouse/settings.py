@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "storyhouse.engagement",
     "storyhouse.discovery",
     "storyhouse.moderation",
+    "storyhouse.community",
 ]
 
 MIDDLEWARE = [
@@ -68,6 +69,7 @@ MIDDLEWARE = [
     "storyhouse.accounts.middleware.PersonalTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "storyhouse.ratelimit.RateLimitMiddleware",
     "storyhouse.engagement.middleware.ReaderCookieMiddleware",
 ]
 
@@ -242,6 +244,23 @@ PROXY_COUNT = envint("PROXY_COUNT", 0)
 # reset links per email address (four times as many per client address).
 SIGNUPS_PER_HOUR = envint("SIGNUPS_PER_HOUR", 10)
 PASSWORD_RESETS_PER_HOUR = envint("PASSWORD_RESETS_PER_HOUR", 3)
+# Rate limits (storyhouse.ratelimit), counted in the cache per account and per client
+# address; an address may do ten times what one account may (people share addresses).
+# Sign-in attempts per client address per minute, failed or not (failed ones also slow down,
+# see LOGIN_FREE_ATTEMPTS).
+SIGNINS_PER_MINUTE = envint("SIGNINS_PER_MINUTE", 60)
+COMMENTS_PER_MINUTE = envint("COMMENTS_PER_MINUTE", 10)
+VOTES_PER_MINUTE = envint("VOTES_PER_MINUTE", 60)
+REPORTS_PER_HOUR = envint("REPORTS_PER_HOUR", 20)
+# Who may make an account: "open" (anyone), "invite" (people leave their email address in a
+# queue and moderators send them a sign-up link), "closed" (nobody; admins add accounts).
+STORYHOUSE_SIGNUP = os.environ.get("STORYHOUSE_SIGNUP", "open").strip().lower() or "open"
+if STORYHOUSE_SIGNUP not in {"open", "invite", "closed"}:
+    raise ValueError("STORYHOUSE_SIGNUP must be open, invite or closed")
+# Invite mode: requests to join the queue per client address per hour, and how long the
+# sign-up link an invitation sends works (seconds).
+SIGNUP_REQUESTS_PER_HOUR = envint("SIGNUP_REQUESTS_PER_HOUR", 5)
+INVITATION_MAX_AGE = envint("INVITATION_MAX_AGE", 60 * 60 * 24 * 14)
 
 # Readers: votes, comments, library, follows and notifications.
 # The address emails link to (unsubscribe links, notifications): where people reach the site.

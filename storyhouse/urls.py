@@ -49,6 +49,7 @@ urlpatterns = [
     path("", include("storyhouse.moderation.urls")),
     path("", include("storyhouse.discovery.urls")),
     path("opds/", include("storyhouse.discovery.opds_urls")),
+    path("", include("storyhouse.community.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

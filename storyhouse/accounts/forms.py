@@ -14,8 +14,34 @@ from storyhouse.stories.models import Tag
 from . import throttle
 from .models import User
 
+HONEYPOT = "website"
 
-class SignupForm(UserCreationForm):
+
+class HoneypotMixin:
+    """A field people never see (hidden with CSS, labelled "leave this empty" for screen
+    readers) that form-filling robots fill in. `caught` says whether it was filled."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[HONEYPOT] = forms.CharField(
+            label=_("Leave this empty"),
+            required=False,
+            widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+        )
+
+    @property
+    def caught(self) -> bool:
+        return bool(self.data.get(HONEYPOT, "").strip()) if self.is_bound else False
+
+    @property
+    def honeypot(self) -> forms.BoundField:
+        return self[HONEYPOT]
+
+    def visible_fields(self) -> list[forms.BoundField]:
+        return [field for field in super().visible_fields() if field.name != HONEYPOT]
+
+
+class SignupForm(HoneypotMixin, UserCreationForm):
     """Username, email address and the password twice, checked by Django's validators."""
 
     email = forms.EmailField(
@@ -29,13 +55,16 @@ class SignupForm(UserCreationForm):
         model = User
         fields = ("username", "email")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, invited_email: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["username"].help_text = _(
             "Your name on the site and in your address (/authors/name/). Letters, digits and "
             "@ . + - _ only; 150 characters or fewer."
         )
         self.fields["username"].widget.attrs["autocomplete"] = "username"
+        # Someone invited (STORYHOUSE_SIGNUP=invite) finds the address the link went to.
+        if invited_email:
+            self.fields["email"].initial = invited_email
 
     def clean_email(self) -> str:
         email = User.objects.normalize_email(self.cleaned_data["email"].strip())

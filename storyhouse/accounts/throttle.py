@@ -3,7 +3,8 @@
 The counts live in the cache only (never in the database), under keys made with the secret
 key, so neither an address nor a username can be read back from them. A few failures are
 free; after them each attempt has to wait twice as long as the one before, up to
-settings.LOGIN_MAX_WAIT. A successful login clears both counts.
+settings.LOGIN_MAX_WAIT. A successful login clears both counts. Limits on how often
+anything may be done (sign-ups, sign-ins, reset emails, comments...) are storyhouse.ratelimit.
 """
 
 import math
@@ -72,19 +73,3 @@ def login_failed(address: str, username: str) -> None:
 
 def login_succeeded(address: str, username: str) -> None:
     cache.delete_many(_keys(address, username))
-
-
-def spend(kind: str, value: str, *, limit: int, period: int = 60 * 60) -> bool:
-    """Count one more `kind` (a sign-up, a reset email) for `value` (an address); False once
-    `limit` were counted within `period` seconds. Keeps anyone from using the site to send
-    mail to strangers by the thousand, or from filling it with accounts."""
-    if not value:
-        return True
-    digest = salted_hmac("storyhouse.accounts.throttle", f"{kind}:{value}").hexdigest()
-    key = f"spent:{kind}:{digest[:40]}"
-    cache.add(key, 0, timeout=period)
-    try:
-        return cache.incr(key) <= limit
-    except ValueError:  # forgotten between add and incr: this one is the first
-        cache.set(key, 1, timeout=period)
-        return True

@@ -9,6 +9,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("signup/<str:token>/", views.signup_invited, name="signup_invited"),
     path("verify/", views.verify_sent, name="verify_sent"),
     path("verify/<str:token>/", views.verify, name="verify"),
     path("login/", views.LoginView.as_view(), name="login"),

@@ -18,11 +18,14 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from storyhouse import ratelimit
+from storyhouse.community import services as community
+from storyhouse.community import views as community_views
 from storyhouse.stories import access, queries
 from storyhouse.stories.models import Authorship, Story, Tag
 from storyhouse.stories.series import series_of_writer
 
-from . import services, throttle, tokens, your_data
+from . import services, tokens, your_data
 from .forms import (
     AdultContentForm,
     DeleteAccountForm,
@@ -62,12 +65,47 @@ def author_detail(request: HttpRequest, username: str) -> HttpResponse:
 
 
 def signup(request: HttpRequest) -> HttpResponse:
+    """Sign-up as STORYHOUSE_SIGNUP says: the form (open), a place in the queue (invite), or
+    a page saying sign-ups are closed."""
     if request.user.is_authenticated:
         return redirect("home")
-    form = SignupForm(request.POST or None)
+    if settings.STORYHOUSE_SIGNUP == "closed":
+        return community_views.signup_closed(request)
+    if settings.STORYHOUSE_SIGNUP == "invite":
+        return community_views.signup_request(request)
+    return _signup_form(request, invitation_token="")
+
+
+def signup_invited(request: HttpRequest, token: str) -> HttpResponse:
+    """The link an invitation email carries: the sign-up form, for one account."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    if settings.STORYHOUSE_SIGNUP == "closed":
+        return community_views.signup_closed(request)
+    if settings.STORYHOUSE_SIGNUP == "open":
+        return redirect("accounts:signup")
+    return _signup_form(request, invitation_token=token)
+
+
+def _signup_form(request: HttpRequest, *, invitation_token: str) -> HttpResponse:
+    invited_email = ""
+    if invitation_token:
+        try:
+            invited_email = community.invitation_check(invitation_token).email
+        except community.InvitationError as error:
+            return render(
+                request, "community/invitation_failed.html", {"reason": str(error)}, status=400
+            )
+    form = SignupForm(request.POST or None, invited_email=invited_email)
+    context = {"form": form, "invited": bool(invitation_token)}
     if request.method == "POST" and form.is_valid():
-        address = throttle.client_address(request)
-        if not throttle.spend("signup", address, limit=settings.SIGNUPS_PER_HOUR):
+        if form.caught:
+            # The field people never see was filled in: a robot. Refused quietly, as if the
+            # form had gone through, so it learns nothing.
+            return redirect("home")
+        try:
+            ratelimit.check(request, "signup")
+        except ratelimit.RateLimited as error:
             form.add_error(
                 None,
                 _(
@@ -75,20 +113,30 @@ def signup(request: HttpRequest) -> HttpResponse:
                     "Please try again later."
                 ),
             )
-            return render(request, "accounts/signup.html", {"form": form}, status=429)
+            response = render(request, "accounts/signup.html", context, status=429)
+            response["Retry-After"] = str(error.wait)
+            return response
+        fields = {
+            "username": form.cleaned_data["username"],
+            "email": form.cleaned_data["email"],
+            "password": form.cleaned_data["password1"],
+            "site_url": site_url(request),
+        }
         try:
-            user = services.account_signup(
-                username=form.cleaned_data["username"],
-                email=form.cleaned_data["email"],
-                password=form.cleaned_data["password1"],
-                site_url=site_url(request),
+            if invitation_token:
+                user = community.account_signup_invited(token=invitation_token, **fields)
+            else:
+                user = services.account_signup(**fields)
+        except community.InvitationError as error:
+            return render(
+                request, "community/invitation_failed.html", {"reason": str(error)}, status=400
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
             login(request, user)
             return redirect("accounts:verify_sent")
-    return render(request, "accounts/signup.html", {"form": form})
+    return render(request, "accounts/signup.html", context)
 
 
 @login_required
@@ -142,6 +190,20 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            ratelimit.check(request, "signin")
+        except ratelimit.RateLimited as error:
+            # Not checked at all (a bound form would try the password): shown again, unbound.
+            form = self.get_form_class()(
+                request, initial={"username": request.POST.get("username", "")[:150]}
+            )
+            context = self.get_context_data(form=form, rate_limited=ratelimit.message(error))
+            response = self.render_to_response(context, status=429)
+            response["Retry-After"] = str(error.wait)
+            return response
+        return super().post(request, *args, **kwargs)
+
     def form_invalid(self, form: LoginForm) -> HttpResponse:
         response = super().form_invalid(form)
         if form.throttled:
@@ -168,13 +230,10 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form) -> HttpResponse:
         # Per address asking and per address asked for: nobody floods a stranger's inbox.
-        asker = throttle.client_address(self.request)
         asked = form.cleaned_data["email"].strip().lower()
-        limit = settings.PASSWORD_RESETS_PER_HOUR
-        if not (
-            throttle.spend("reset-from", asker, limit=limit * 4)
-            and throttle.spend("reset-to", asked, limit=limit)
-        ):
+        try:
+            ratelimit.check(self.request, "password-reset", also=[asked])
+        except ratelimit.RateLimited as error:
             form.add_error(
                 None,
                 _(
@@ -182,7 +241,9 @@ class PasswordResetView(auth_views.PasswordResetView):
                     "email, or try again later."
                 ),
             )
-            return self.render_to_response(self.get_context_data(form=form), status=429)
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response["Retry-After"] = str(error.wait)
+            return response
         return super().form_valid(form)
 
 
@@ -218,6 +279,8 @@ def settings_page(
             "tokens": request.user.tokens.all(),
             "new_token": new_token,
             "site": site_url(request),
+            "releases_invitations": settings.STORYHOUSE_SIGNUP == "invite"
+            and access.can_release_invitations(request.user),
         },
     )
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from storyhouse import ratelimit
 from storyhouse.accounts.models import User
 from storyhouse.stories import access
 from storyhouse.stories.models import Part, Story
@@ -89,6 +90,7 @@ def _form_errors(error: ValidationError) -> str:
 @login_required
 def vote(request: HttpRequest, part_id: int) -> HttpResponse:
     part = _part(request, part_id)
+    ratelimit.check(request, "vote")  # over the limit: a 429 (storyhouse.ratelimit)
     wanted = {"true": True, "false": False}.get(request.POST.get("voted", ""))
     voted, count = services.vote_toggle(user=request.user, part=part, voted=wanted)
     if is_htmx(request):
@@ -146,6 +148,22 @@ def comments(request: HttpRequest, part_id: int) -> HttpResponse:
         parent_id = form.cleaned_data.get("parent")
         if parent_id:
             parent = get_object_or_404(Comment, pk=parent_id, part=part)
+        try:
+            ratelimit.check(request, "comment")
+        except ratelimit.RateLimited as error:
+            if is_htmx(request):
+                # A short message and nothing swapped, so the comment stays in its box.
+                return ratelimit.refused(request, error)
+            # The form again, with the comment in it and the message above.
+            form.add_error(None, ratelimit.message(error))
+            response = render(
+                request,
+                "engagement/comment_form_page.html",
+                {"part": part, "story": part.story, "form": form, "parent": parent},
+                status=429,
+            )
+            response["Retry-After"] = str(error.wait)
+            return response
         try:
             comment = services.comment_post(
                 author=request.user,

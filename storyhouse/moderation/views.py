@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from storyhouse import ratelimit
 from storyhouse.accounts.models import User
 from storyhouse.stories import access
 from storyhouse.stories.models import Visibility
@@ -64,6 +65,7 @@ def report_new(request: HttpRequest, kind: str, object_id: int) -> HttpResponse:
         raise Http404
     form = ReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        ratelimit.check(request, "report")  # over REPORTS_PER_HOUR: a 429 page
         try:
             services.report_file(
                 reporter=request.user, kind=kind, object_id=object_id, **form.cleaned_data

@@ -304,3 +304,17 @@ def can_wrangle_tags(user: AnyUser) -> bool:
     """Whether this person may wrangle tags (canonical tags, synonyms, merges, parents), as
     tag wranglers do on Archive of Our Own: tag wranglers and admins."""
     return roles.may(user, roles.Action.WRANGLE_TAGS)
+
+
+# The community: sign-ups by invitation, the site's own pages
+
+
+def can_release_invitations(user: AnyUser) -> bool:
+    """Who sees the queue of people asking to join (STORYHOUSE_SIGNUP=invite) and sends them
+    sign-up links: moderators."""
+    return is_moderator(user)
+
+
+def can_edit_site_pages(user: AnyUser) -> bool:
+    """Who edits the about, rules and privacy pages (in the Django admin): admins."""
+    return bool(user.is_staff and roles.may(user, roles.Action.EDIT_SITE_PAGES))

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE
 
-PAGES = ["home", "book", "part", "tag", "author", "discover"]
+PAGES = ["home", "book", "part", "tag", "author", "discover", "about", "signup"]
 THEMES = ["light", "dark"]  # the dark theme is one palette however it is reached: test_reading
 AXE_OPTIONS = {
     "resultTypes": ["violations"],
@@ -35,6 +35,8 @@ def address(name: str, library: dict) -> str:
         "tag": "/tags/major-character-death/",  # lists the sample book through a synonym
         "author": library["book"].authors.get().get_absolute_url(),
         "discover": "/discover/",  # new books on the rise: the library's books are new
+        "about": "/about/",  # a site page, as every footer links it
+        "signup": "/accounts/signup/",  # with its field for robots, hidden from sight
     }[name]
 
 

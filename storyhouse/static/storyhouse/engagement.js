@@ -151,10 +151,21 @@
       })
         .then(function (response) {
           return response.text().then(function (html) {
-            return { ok: response.ok, id: response.headers.get("X-Comment-Id"), html: html };
+            return {
+              ok: response.ok,
+              status: response.status,
+              id: response.headers.get("X-Comment-Id"),
+              html: html,
+            };
           });
         })
         .then(function (result) {
+          if (result.status === 429) {
+            // Too many comments too fast: the message says how long to wait; the text stays.
+            button.disabled = false;
+            status.textContent = result.html;
+            return;
+          }
           if (!result.ok || !result.id) throw new Error("not posted");
           replaceComments(result.html);
           form.remove();
