@@ -194,3 +194,54 @@ def test_two_processes_flushing_the_same_reads_at_once_count_each_once(part):
     assert reads_of(other) == (400, 800)
     assert Read.objects.count() == 800
     assert all(len(buffer) == 0 for buffer in buffers)
+
+
+# The spool: reads a killed process took are written by the next one to start.
+
+
+def killed(buffer: ReadBuffer) -> None:
+    """What a kill -9 leaves: the spool files, their locks gone with the process."""
+    import os
+
+    spool = buffer.spool
+    for fd, _path in [*spool.taken, (spool.fd, spool.path)]:
+        os.close(fd)
+
+
+@pytest.mark.django_db
+def test_reads_a_killed_process_took_are_written_by_the_next_one(tmp_path, part, bob):
+    from storyhouse.engagement.read_buffer import Spool, replay_orphans
+
+    buffer = ReadBuffer()
+    buffer.spool = Spool(tmp_path)
+    for n in range(5):
+        taking(buffer, part, f"gguest-spooled-{n:06d}")
+    taking(buffer, part, f"u{bob.pk}", user_id=bob.pk)
+    # A process still running holds its spool: nobody else writes its reads.
+    assert replay_orphans(tmp_path) == 0
+    killed(buffer)
+    assert replay_orphans(tmp_path) == 6
+    assert reads_of(part) == (6, 6)
+    assert Read.objects.filter(user=bob).count() == 1
+    assert list(tmp_path.glob("*.reads")) == []
+    assert replay_orphans(tmp_path) == 0  # nothing twice
+
+
+@pytest.mark.django_db
+def test_a_flush_removes_what_it_wrote_from_the_spool_and_keeps_what_failed(tmp_path, part):
+    from storyhouse.engagement import read_buffer as module
+    from storyhouse.engagement.read_buffer import Spool, replay_orphans
+
+    buffer = ReadBuffer()
+    buffer.spool = Spool(tmp_path)
+    taking(buffer, part, "gguest-first-000001")
+    with mock.patch.object(module, "write_reads", side_effect=OperationalError("down")):
+        assert buffer.flush() == 0
+    taking(buffer, part, "gguest-second-00002")
+    assert len(list(tmp_path.glob("*.reads"))) == 2  # the failed flush's file, and the new one
+    assert buffer.flush() == 2
+    assert [path.stat().st_size for path in tmp_path.glob("*.reads")] == [0]  # only the new one
+    taking(buffer, part, "gguest-third-000003")
+    killed(buffer)
+    assert replay_orphans(tmp_path) == 1
+    assert reads_of(part) == (3, 3)

@@ -7,16 +7,25 @@ the process stops gracefully. The database decides what counts: a read is a row,
 grow by exactly the rows really inserted, in the same transaction. So two processes (or hosts)
 flushing the same read at once count it once, and a flush that fails counts nothing and is
 tried again.
+
+A web process also appends each read it takes to a spool file of its own (`Spool`, under
+var/reads/), which a flush that wrote them removes. A write to a file outlives a kill -9 of
+the process (the kernel holds it), so when a web process dies, the next one to start writes
+the reads its spool kept (`replay_orphans`): a crash loses no read, however long the
+database made the last flush wait.
 """
 
 import atexit
 import contextlib
 import datetime
+import fcntl
 import logging
+import os
 import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 from django.conf import settings
@@ -38,6 +47,8 @@ MAX_HELD = 100_000
 # (part, reader) pairs remembered for today, to drop a repeat without asking the database;
 # forgetting one only means the database drops the repeat instead.
 MAX_SEEN = 100_000
+# How often a web process looks for the spooled reads of processes that died.
+REPLAY_SECONDS = 30.0
 # Rows per INSERT statement, within the database's limit on parameters (SQLite: 999).
 MAX_ROWS_PER_STATEMENT = 1_000
 
@@ -49,6 +60,98 @@ class PendingRead(NamedTuple):
     user_id: int | None
     day: datetime.date
     at: float  # seconds since the epoch: cheaper to take than a datetime, on every page view
+
+
+class Spool:
+    """This process's reads not written yet, one line each in a file only it holds (an
+    exclusive lock, which goes with the process): what a flush takes moves to files of
+    their own (`rotate`), removed once written (`written`)."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.fd, self.path = self._open()
+        self.taken: list[tuple[int, Path]] = []  # rotated files whose reads a flush took
+
+    def _open(self) -> tuple[int, Path]:
+        path = self.folder / f"{os.getpid()}-{time.time_ns()}.reads"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fd, path
+
+    def write(self, read: PendingRead) -> None:
+        line = "\t".join(
+            (
+                str(read.part_id),
+                str(read.story_id),
+                read.reader,
+                "" if read.user_id is None else str(read.user_id),
+                read.day.isoformat(),
+                repr(read.at),
+            )
+        )
+        os.write(self.fd, f"{line}\n".encode())
+
+    def rotate(self) -> None:
+        """What was spooled so far belongs to the flush about to run."""
+        self.taken.append((self.fd, self.path))
+        self.fd, self.path = self._open()
+
+    def written(self) -> None:
+        """Every read in the rotated files is in the database: remove them."""
+        for fd, path in self.taken:
+            with contextlib.suppress(OSError):
+                path.unlink()
+            os.close(fd)
+        self.taken = []
+
+
+def _spooled(path: Path) -> list[PendingRead]:
+    reads = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            part_id, story_id, reader, user_id, day, at = line.split("\t")
+            reads.append(
+                PendingRead(
+                    int(part_id),
+                    int(story_id),
+                    reader,
+                    int(user_id) if user_id else None,
+                    datetime.date.fromisoformat(day),
+                    float(at),
+                )
+            )
+        except ValueError:
+            continue  # the last line of a process killed mid-write
+    return reads
+
+
+def replay_orphans(folder: Path) -> int:
+    """Write the reads spooled by processes that died (their files are not locked any more);
+    returns how many were newly counted. A file stays when the database refuses."""
+    counted = 0
+    for path in sorted(folder.glob("*.reads")) if folder.is_dir() else []:
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:
+            continue  # another process took it
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue  # a live process holds it
+        try:
+            reads = _spooled(path)
+            for start in range(0, len(reads), BATCH_SIZE):
+                counted += write_reads(reads[start : start + BATCH_SIZE])
+            path.unlink()
+        except Exception:
+            log.exception("Reads spooled by a stopped process could not be written yet")
+        finally:
+            os.close(fd)
+    if counted:
+        log.warning("Counted %d reads a stopped process had not written", counted)
+    return counted
 
 
 class ReadBuffer:
@@ -71,6 +174,7 @@ class ReadBuffer:
         self._dropped = 0
         # Set when the buffer holds a batch: the flushing thread wakes up early.
         self.full = threading.Event()
+        self.spool: Spool | None = None  # set by start(): web processes spool their reads
 
     def __len__(self) -> int:
         return len(self._held)
@@ -93,9 +197,11 @@ class ReadBuffer:
             self._seen[seen] = None
             if len(self._seen) > MAX_SEEN:
                 self._seen.popitem(last=False)
-            self._held[(part_id, reader, day)] = PendingRead(
+            read = self._held[(part_id, reader, day)] = PendingRead(
                 part_id, story_id, reader, user_id, day, now
             )
+            if self.spool is not None:
+                self.spool.write(read)
             if len(self._held) > self.max_held:
                 self._held.popitem(last=False)
                 self._dropped += 1
@@ -116,6 +222,8 @@ class ReadBuffer:
                 taken = list(self._held.values())
                 self._held = OrderedDict()
                 self.full.clear()
+                if self.spool is not None and taken:
+                    self.spool.rotate()
             counted = 0
             for start in range(0, len(taken), self.batch_size):
                 try:
@@ -127,6 +235,11 @@ class ReadBuffer:
                         with contextlib.suppress(Exception):
                             connection.close()  # a broken one is opened afresh next time
                     break
+            else:
+                # Everything taken, and so every rotated file (reads kept from a failed
+                # flush were taken again here), is written.
+                if self.spool is not None:
+                    self.spool.written()
             return counted
 
     def _keep(self, unwritten: Sequence[PendingRead]) -> None:
@@ -263,13 +376,34 @@ def start() -> None:
             # Granian's workers end normally on SIGTERM and SIGINT (their own handlers stop
             # the server, then the process exits), so the flush at exit runs there.
             atexit.register(flush)
+            default.spool = Spool(spool_dir())
+            # Before this process answers anyone: the reads of processes that were killed.
+            _replay()
+            connection.close()  # this thread's, back to the pool: requests run elsewhere
         _thread = threading.Thread(target=_flush_forever, name="read-buffer", daemon=True)
         _thread.start()
 
 
+def spool_dir() -> Path:
+    return Path(settings.VAR_DIR) / "reads"
+
+
+def _replay() -> None:
+    try:
+        replay_orphans(spool_dir())
+    except Exception:
+        log.exception("Spooled reads could not be replayed")
+
+
 def _flush_forever() -> None:
-    """Never ends and never raises: flush() logs its failures and keeps the reads."""
+    """Never ends and never raises: flush() logs its failures and keeps the reads. Now and
+    then it looks for spooled reads of processes that died (the database may have refused
+    them when this one started)."""
+    replayed_at = time.monotonic()
     while True:
+        if time.monotonic() - replayed_at > REPLAY_SECONDS:
+            _replay()
+            replayed_at = time.monotonic()
         default.full.wait(timeout=settings.READS_FLUSH_SECONDS)
         try:
             default.flush()
