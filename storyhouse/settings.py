@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "storyhouse.discovery",
     "storyhouse.moderation",
     "storyhouse.community",
+    "storyhouse.boundaries",
 ]
 
 MIDDLEWARE = [

@@ -47,6 +47,7 @@ urlpatterns = [
     path("media/<path:path>", stories.media_file, name="media"),
     path("", include("storyhouse.engagement.urls")),
     path("", include("storyhouse.moderation.urls")),
+    path("", include("storyhouse.boundaries.urls")),
     path("", include("storyhouse.discovery.urls")),
     path("opds/", include("storyhouse.discovery.opds_urls")),
     path("", include("storyhouse.community.urls")),

@@ -119,6 +119,8 @@ def test_the_openapi_description_documents_every_answer(reader):
         "/api/books/{story_id}",
         "/api/books/{story_id}/parts/",
         "/api/parts/{part_id}",
+        "/api/parts/{part_id}/vote",
+        "/api/parts/{part_id}/comments",
         "/api/tags/",
         "/api/tags/{slug}",
         "/api/authors/{username}",

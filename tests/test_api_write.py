@@ -260,3 +260,72 @@ def test_a_body_that_is_not_a_json_object_is_refused(alice, body):
         assert response.json()["message"]
     assert Part.objects.get(pk=part.pk).title == "Chapter 1"
     assert story.parts.count() == 1
+
+
+# Votes and comments: the part page's rules, with a token.
+
+
+def test_a_reader_votes_and_comments_with_a_token(alice, bob):
+    part = write_book(alice, "The Lighthouse", 1).parts.get()
+    api = Api(bob)
+    assert answer(api.post(f"/api/parts/{part.pk}/vote", {}), 200) == {"voted": True, "votes": 1}
+    assert answer(api.post(f"/api/parts/{part.pk}/vote", {"voted": True}), 200)["votes"] == 1
+    assert answer(api.post(f"/api/parts/{part.pk}/vote", {"voted": False}), 200)["votes"] == 0
+    paragraph = part.body.split('id="', 1)[1].split('"', 1)[0]
+    said = answer(
+        api.post(f"/api/parts/{part.pk}/comments", {"body": "Lovely.", "paragraph": paragraph}),
+        201,
+    )
+    assert (said["body"], said["paragraph"], said["parent"]) == ("Lovely.", paragraph, None)
+    reply = answer(
+        Api(alice).post(
+            f"/api/parts/{part.pk}/comments", {"body": "Thanks!", "parent": said["id"]}
+        ),
+        201,
+    )
+    assert reply["parent"] == said["id"]
+    assert "Lovely." in Client().get(part.get_absolute_url()).content.decode()
+
+
+def test_votes_and_comments_need_a_token_and_a_part_one_may_read(alice, bob):
+    part = write_book(alice, "The Lighthouse", 1).parts.get()
+    draft = write_book(alice, "Draft", 1, visibility=Visibility.DRAFT).parts.get()
+    answer(Api().post(f"/api/parts/{part.pk}/vote", {}), 401)
+    answer(Api(bob).post(f"/api/parts/{draft.pk}/vote", {}), 404)
+    answer(Api(bob).post(f"/api/parts/{draft.pk}/comments", {"body": "Hi"}), 404)
+
+
+def test_a_comment_the_services_refuse_is_a_422_by_field(alice, bob):
+    part = write_book(alice, "The Lighthouse", 1).parts.get()
+    other = write_book(alice, "Another", 1).parts.get()
+    api = Api(bob)
+    elsewhere = answer(api.post(f"/api/parts/{other.pk}/comments", {"body": "There."}), 201)
+    empty = answer(api.post(f"/api/parts/{part.pk}/comments", {"body": "   "}), 422)
+    assert "body" in empty["errors"]
+    wrong = answer(
+        api.post(f"/api/parts/{part.pk}/comments", {"body": "Hi", "parent": elsewhere["id"]}), 422
+    )
+    assert "parent" in wrong["errors"]
+    gone = answer(
+        api.post(f"/api/parts/{part.pk}/comments", {"body": "Hi", "paragraph": "p-x"}), 422
+    )
+    assert "paragraph" in gone["errors"]
+
+
+def test_an_unconfirmed_account_cannot_vote_through_the_api(alice, bob):
+    part = write_book(alice, "The Lighthouse", 1).parts.get()
+    bob.email_verified = False
+    bob.save()
+    refused = answer(Api(bob).post(f"/api/parts/{part.pk}/vote", {}), 403)
+    assert "cannot vote" in refused["message"]
+
+
+def test_commenting_faster_than_allowed_is_a_429_with_a_message(settings, alice, bob):
+    settings.COMMENTS_PER_MINUTE = 2
+    part = write_book(alice, "The Lighthouse", 1).parts.get()
+    api = Api(bob)
+    for number in range(2):
+        answer(api.post(f"/api/parts/{part.pk}/comments", {"body": f"Comment {number}"}), 201)
+    refused = api.post(f"/api/parts/{part.pk}/comments", {"body": "One too many"})
+    assert "faster than we allow" in answer(refused, 429)["message"]
+    assert int(refused["Retry-After"]) > 0

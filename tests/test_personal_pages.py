@@ -279,3 +279,28 @@ def test_a_hidden_comment_shows_only_to_its_writer_from_the_shared_shell(site, b
     assert "Something unkind." not in bob_page.text and "This comment is hidden." in bob_page.text
     guest = call(site, url)
     assert "Something unkind." not in guest.text and "This comment is hidden." in guest.text
+
+
+def test_readers_in_a_block_get_djangos_page_without_the_blocked_comments(
+    site, book, alice, bob, carol
+):
+    from storyhouse.boundaries import services as boundaries
+
+    _story, part, _tag = book
+    url = part.get_absolute_url()
+    for person in (bob, carol):
+        engagement.progress_record(user=person, part=part)
+    Session(bob).get(site, url)  # a shell is kept
+    assert Session(carol).get(site, url).cache == "personal"
+    boundaries.block(blocker=carol, blocked=bob)
+    carols = Session(carol).get(site, url)
+    assert carols.cache != "personal"
+    assert "The storm scene got me." not in carols.text
+    assert "A comment from someone you blocked." in carols.text
+    assert Session(bob).get(site, url).cache != "personal"  # blocked: his own forms
+    boundaries.block(blocker=alice, blocked=bob)
+    bobs = Session(bob).get(site, url)
+    assert "The first paragraph of Arrival." in bobs.text  # he still reads
+    assert f"/parts/{part.pk}/vote/" not in bobs.text  # but may not vote
+    boundaries.unblock(blocker=carol, blocked=bob)
+    assert Session(carol).get(site, url).cache == "personal"

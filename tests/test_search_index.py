@@ -175,7 +175,12 @@ def a_search(data, graph: TagGraph, story_ids: list[int]):
     if story_ids and sometimes(st.just(True), False):
         found = draw(st.sets(st.sampled_from(story_ids)))
         text = {pk: draw(st.sampled_from([1.0, 2.5])) for pk in found}
-    f, _unknown = resolve(query, graph, members=draw(st.booleans()), hidden=hidden, text=text)
+    muted = frozenset()  # books the reader muted, as search() resolves them
+    if story_ids and sometimes(st.just(True), False):
+        muted = frozenset(draw(st.sets(st.sampled_from(story_ids), min_size=1)))
+    f, _unknown = resolve(
+        query, graph, members=draw(st.booleans()), hidden=hidden, muted=muted, text=text
+    )
     return f, {
         "order": draw(st.sampled_from(SORTS)),
         "offset": draw(st.sampled_from([0, 0, 1, 3, 8])),

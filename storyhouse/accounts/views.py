@@ -57,7 +57,12 @@ def author_detail(request: HttpRequest, username: str) -> HttpResponse:
     return render(
         request,
         "accounts/author.html",
-        {"author": author, "page": page, "writer_series": writer_series},
+        {
+            "author": author,
+            "page": page,
+            "writer_series": writer_series,
+            "muted": access.mutes_writer(request.user, author),
+        },
     )
 
 

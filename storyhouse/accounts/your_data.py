@@ -1,9 +1,10 @@
 """Everything a person wrote here, in one zip they can take away.
 
 The zip holds each book they write as EPUB and Markdown (drafts included: they are theirs),
-and `your-data.json` with their profile, comments, votes, reading lists, library, follows and
-the tags they hide. Nothing about other people goes in beyond what the person sees on the
-site: the titles and addresses of the books they commented on, voted for or keep.
+and `your-data.json` with their profile, comments, votes, reading lists, library, follows,
+the tags they hide and whom they muted and blocked. Nothing about other people goes in
+beyond what the person sees on the site: the titles and addresses of the books they
+commented on, voted for or keep, and the usernames they follow, muted or blocked.
 """
 
 import datetime
@@ -14,6 +15,7 @@ from typing import IO, Any
 
 from django.utils import timezone
 
+from storyhouse.boundaries import services as boundaries
 from storyhouse.engagement.models import Comment, ReadingList, Vote
 from storyhouse.stories import access, exporters
 from storyhouse.stories.models import Part, Story
@@ -90,6 +92,19 @@ def your_data(user: User, *, site: str) -> dict[str, Any]:
         ],
         "hidden_tags": sorted(tag.name for tag in user.hidden_tags.all()),
         "shows_adult_content": user.shows_adult_content,
+        # Their own choices, private to them: whom and what they muted and blocked.
+        "muted_writers": [
+            {"username": mute.writer.username, "since": _when(mute.created_at)}
+            for mute in boundaries.muted_writers(user).order_by("created_at")
+        ],
+        "muted_books": [
+            {**_book(mute.story, site), "since": _when(mute.created_at)}
+            for mute in boundaries.muted_books(user).order_by("created_at")
+        ],
+        "blocked": [
+            {"username": block.blocked.username, "since": _when(block.created_at)}
+            for block in boundaries.blocked(user).order_by("created_at")
+        ],
     }
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
-from storyhouse import outage
+from storyhouse import outage, ratelimit
 
 log = logging.getLogger("storyhouse.api")
 
@@ -123,6 +123,13 @@ def install(api: NinjaAPI) -> None:
             _("Too many requests: wait %(seconds)d seconds and try again.") % {"seconds": wait},
         )
         response["Retry-After"] = str(wait)
+        return response
+
+    @api.exception_handler(ratelimit.RateLimited)
+    def rate_limited(request: HttpRequest, exc: ratelimit.RateLimited) -> HttpResponse:
+        # A limit of its own (comments, votes per minute), over the API's: one 429 for both.
+        response = _json(api, request, 429, ratelimit.message(exc))
+        response["Retry-After"] = str(exc.wait)
         return response
 
     @api.exception_handler(HttpError)

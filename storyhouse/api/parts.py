@@ -1,20 +1,24 @@
-"""Parts: read one you may read; write parts of your own books with a token."""
+"""Parts: read one you may read; write parts of your own books, vote for parts and comment on
+them, with a token."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 
+from storyhouse import ratelimit
+from storyhouse.engagement import services as engagement
+from storyhouse.engagement.models import Comment
 from storyhouse.stories import access, services
 from storyhouse.stories.models import Part, PartState, Story, TagType
 
 from . import schemas
 from .auth import OPTIONAL_TOKEN, TOKEN
 from .errors import WRITES, Forbidden, Invalid, responses
-from .schemas import PartDetail, PartIn, PartPatch
+from .schemas import CommentIn, CommentOut, PartDetail, PartIn, PartPatch, VoteIn, VoteOut
 
 router = Router(tags=["parts"])
 
@@ -122,3 +126,72 @@ def part_edit(request: HttpRequest, part_id: schemas.Id, part: PartPatch):
         if field in data:
             setattr(text, field, data[field])
     return _write(request, stored, data, text)
+
+
+# Votes and comments: the same rules as the part page's forms (storyhouse.engagement.services).
+
+
+def _readable_part(request: HttpRequest, part_id: int) -> Part:
+    part = get_object_or_404(Part.objects.select_related("story"), pk=part_id)
+    if not access.can_view_part(request.user, part):
+        raise Http404
+    return part
+
+
+@router.post(
+    "/{part_id}/vote", response=responses({200: VoteOut}, WRITES), auth=TOKEN, url_name="vote"
+)
+def part_vote(request: HttpRequest, part_id: schemas.Id, vote: VoteIn | None = None):
+    """Vote for a part, or take the vote back. Asking for what already is changes nothing."""
+    part = _readable_part(request, part_id)
+    ratelimit.check(request, "vote")
+    try:
+        voted, count = engagement.vote_toggle(
+            user=request.user, part=part, voted=vote.voted if vote else None
+        )
+    except PermissionDenied as error:
+        raise Forbidden(str(error)) from error
+    return {"voted": voted, "votes": count + part.imported_votes}
+
+
+@router.post(
+    "/{part_id}/comments",
+    response=responses({201: CommentOut}, WRITES),
+    auth=TOKEN,
+    url_name="comment_post",
+)
+def part_comment(request: HttpRequest, part_id: schemas.Id, comment: CommentIn):
+    """Comment on a part, on one of its paragraphs, or reply to a comment on it."""
+    part = _readable_part(request, part_id)
+    parent = None
+    if comment.parent is not None:
+        parent = Comment.objects.filter(pk=comment.parent, part=part).first()
+        if parent is None:
+            message = _("There is no such comment on this part.")
+            raise Invalid(message, {"parent": [message]})
+    ratelimit.check(request, "comment")
+    try:
+        posted = engagement.comment_post(
+            author=request.user,
+            part=part,
+            body=comment.body,
+            parent=parent,
+            paragraph=comment.paragraph,
+        )
+    except PermissionDenied as error:
+        raise Forbidden(str(error)) from error
+    except ValidationError as error:
+        field = {"empty": "body", "too_long": "body", "no_paragraph": "paragraph"}
+        message = error.messages[0]
+        raise Invalid(message, {field.get(error.code, "parent"): [message]}) from error
+    return Status(
+        201,
+        {
+            "id": posted.pk,
+            "part": part.pk,
+            "parent": posted.parent_id,
+            "paragraph": posted.paragraph,
+            "body": posted.body,
+            "created": posted.created_at,
+        },
+    )

@@ -436,3 +436,34 @@ def series_refs(request: HttpRequest, story: Story) -> list[dict]:
             }
         )
     return refs
+
+
+# Votes and comments
+
+
+class VoteIn(BaseModel):
+    voted: bool | None = Field(
+        None, description="true votes, false takes the vote back; left out, it switches."
+    )
+
+
+class VoteOut(Schema):
+    voted: bool
+    votes: int
+
+
+class CommentIn(BaseModel):
+    body: Annotated[Text, Field(min_length=1, max_length=20_000)]
+    parent: Id | None = Field(None, description="The comment this one replies to.")
+    paragraph: Annotated[Text, Field(max_length=40)] = Field(
+        "", description="The id of the paragraph this comment is about (not for replies)."
+    )
+
+
+class CommentOut(Schema):
+    id: int
+    part: int
+    parent: int | None
+    paragraph: str
+    body: str
+    created: datetime

@@ -41,6 +41,8 @@ class Filter:
     words_max: int | None = None
     language: str = ""  # lower case
     updated_since: datetime.datetime | None = None
+    # Books the reader muted (storyhouse/boundaries): never matched, never counted.
+    leave_out: frozenset[int] = frozenset()
     # Books the text query found, with their scores (higher is better); None: no text query.
     text: dict[int, float] | None = field(default=None, compare=False, hash=False)
 
@@ -130,10 +132,12 @@ def resolve(
     *,
     members: bool,
     hidden: frozenset[int] = frozenset(),
+    muted: frozenset[int] = frozenset(),
     text: dict[int, float] | None = None,
 ) -> tuple[Filter, list[str]]:
     """The filter for this search; `hidden` are tag ids the reader hides (left out like
-    excluded tags). Returns the filter and the slugs that name no tag."""
+    excluded tags), `muted` the ids of books they muted. Returns the filter and the slugs
+    that name no tag."""
     unknown: list[str] = []
     include = []
     for slug in query.include:
@@ -174,6 +178,7 @@ def resolve(
             words_max=query.words_max,
             language=query.language.lower(),
             updated_since=since,
+            leave_out=muted,
             text=text,
         ),
         unknown,

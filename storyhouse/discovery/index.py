@@ -558,6 +558,7 @@ class FilterIndex:
             or f.language
             or f.updated_since is not None
             or f.text is not None
+            or f.leave_out
         )
         if plain:
             return base, True
@@ -589,6 +590,8 @@ class FilterIndex:
             matched &= self._language_bits.get(f.language.lower(), empty)
         if f.text is not None and matched:
             matched &= BitMap(sorted(f.text))
+        if f.leave_out and matched:
+            matched -= BitMap(sorted(f.leave_out))
         ranged = f.words_min is not None or f.words_max is not None
         if (ranged or f.updated_since is not None) and matched:
             ids = ids_of(matched)

@@ -272,18 +272,20 @@ TAG_COUNTS_SECONDS = 5 * 60
 
 def popular_tags(viewer: AnyUser, tag_type: str) -> list[tuple[Tag, int]]:
     """The tags of one type that the most books this person may list carry, with how many
-    (counted as search counts them: synonyms and sub-tags included, hidden tags left out)."""
+    (counted as search counts them: synonyms and sub-tags included, hidden tags and muted
+    books left out)."""
     hidden = frozenset(access.hidden_tags(viewer).values_list("id", flat=True))
+    muted = frozenset(access.muted_stories(viewer).values_list("id", flat=True))
     members = viewer.is_authenticated
 
     def count() -> list[tuple[int, int]]:
         built = search.engine()
         graph = built.graph if built is not None else TagGraph.load()
-        f, _unknown = resolve(SearchQuery(), graph, members=members, hidden=hidden)
+        f, _unknown = resolve(SearchQuery(), graph, members=members, hidden=hidden, muted=muted)
         counts = oracle.facet_counts(oracle.matching(f), graph).get(tag_type, {})
         return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))[:TAG_LIST_SIZE]
 
-    if hidden:  # one reader's own choice: not worth keeping
+    if hidden or muted:  # one reader's own choice: not worth keeping
         top = count()
     else:  # counting every book is slow on a big archive; what every guest (or member) sees
         key = f"opds:tags:{tag_type}:{'members' if members else 'guests'}"

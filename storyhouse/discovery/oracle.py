@@ -62,6 +62,8 @@ def matching(f: Filter) -> QuerySet[Story]:
         stories = stories.filter(updated_at__gte=f.updated_since)
     if f.text is not None:
         stories = stories.filter(id__in=list(f.text))
+    if f.leave_out:
+        stories = stories.exclude(id__in=sorted(f.leave_out))
     return stories
 
 

@@ -52,8 +52,11 @@ def search(
     built = engine() if use_index else None
     graph = built.graph if built is not None else TagGraph.load()
     hidden = frozenset(access.hidden_tags(viewer).values_list("id", flat=True))
+    muted = frozenset(access.muted_stories(viewer).values_list("id", flat=True))
     text = fulltext.scores(query.q) if query.q else None
-    f, unknown = resolve(query, graph, members=viewer.is_authenticated, hidden=hidden, text=text)
+    f, unknown = resolve(
+        query, graph, members=viewer.is_authenticated, hidden=hidden, muted=muted, text=text
+    )
     run = built.run if built is not None else oracle.run
     result = run(
         f,

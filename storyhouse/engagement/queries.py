@@ -7,9 +7,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from storyhouse.accounts.models import User
+from storyhouse.boundaries.models import Block
 from storyhouse.stories import access
 from storyhouse.stories import queries as story_queries
 from storyhouse.stories.access import AnyUser
@@ -21,6 +22,7 @@ from .models import (
     Follow,
     LibraryEntry,
     Notification,
+    NotificationKind,
     PartProgress,
     ReadingList,
     ReadingListEntry,
@@ -270,8 +272,16 @@ def following(user: User) -> QuerySet[Follow]:
 
 
 def _notifications(user: User) -> QuerySet[Notification]:
-    # A notification about a part the person may no longer see is not shown, nor counted.
-    return Notification.objects.filter(recipient=user, part__in=access.viewable_parts(user))
+    # A notification about a part the person may no longer see is not shown, nor counted;
+    # nor is one about a book they muted (but for the moderators' answers), nor one from
+    # someone they blocked.
+    muted = Q(story_id__in=access.muted_stories(user)) & ~Q(kind=NotificationKind.MODERATION)
+    blocked = Block.objects.filter(blocker_id=user.pk).values("blocked_id")
+    return (
+        Notification.objects.filter(recipient=user, part__in=access.viewable_parts(user))
+        .exclude(muted)
+        .exclude(actor_id__in=blocked)
+    )
 
 
 def unread_count(user: User) -> int:

@@ -166,6 +166,7 @@ def comment_post(
             raise ValidationError(_("That comment was deleted."), code="deleted")
         if parent.is_hidden:
             raise ValidationError(_("That comment is hidden."), code="hidden")
+        _require(access.can_reply_to(author, parent), _("You cannot reply to this comment."))
         comment.parent = parent
         comment.root_id = parent.root_id or parent.pk
         comment.depth = parent.depth + 1

@@ -14,8 +14,9 @@ from functools import cached_property
 
 from django.contrib.auth.models import AnonymousUser
 from django.template.loader import render_to_string
-from django.utils.html import json_script
+from django.utils.html import format_html, json_script
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from storyhouse.pagecache.fragments import fragment
 from storyhouse.stories import access
@@ -29,6 +30,8 @@ from .forms import CommentForm
 ACTIONS = re.compile(r"<!--actions (\d+) (\d*)-->(.*?)<!--/actions-->", re.S)
 # ...and around a hidden comment: the comment for its writer and moderators, else a note.
 HIDDEN = re.compile(r"<!--hidden (\d*)-->(.*?)<!--hidden-else-->(.*?)<!--/hidden-->", re.S)
+# ...and around what a signed-in writer wrote (not their replies): gone for whoever blocked them.
+BY = re.compile(r"<!--by (\d+)-->(.*?)<!--/by-->", re.S)
 SEPARATOR = "<!--|-->"
 # Pages of threads worth keeping (a page number as links write it); other input is rendered.
 PAGE_NUMBER = re.compile(r"\d{1,6}")
@@ -121,15 +124,24 @@ def _with_actions(html: str, user: AnyUser, part: Part, *, can_post: bool) -> st
     may follow."""
     if "<!--hidden " in html:
         html = HIDDEN.sub(lambda match: hidden_html(user, match[1], match[2], match[3]), html)
+    if user.is_authenticated and "<!--by " in html:
+        blocked = access.blocked_people(user)
+        if blocked:
+            note = format_html(
+                '<p class="comment__deleted">{}</p>', _("A comment from someone you blocked.")
+            )
+            html = BY.sub(lambda match: note if int(match[1]) in blocked else match[0], html)
     if "<!--actions " not in html:
         return html
     moderates = access.can_moderate_comments(user, part)
+    blocking = access.people_blocking(user) if can_post else frozenset()
 
     def fill(match: re.Match) -> str:
         reply, edit, delete = match[3].split(SEPARATOR)
         author_id = int(match[2]) if match[2] else None
+        may_reply = can_post and author_id not in blocking
         return actions_html(
-            user, author_id, reply, edit, delete, can_post=can_post, moderates=moderates
+            user, author_id, reply, edit, delete, can_post=may_reply, moderates=moderates
         )
 
     return ACTIONS.sub(fill, html)

@@ -194,7 +194,7 @@ def comments(request: HttpRequest, part_id: int) -> HttpResponse:
 @login_required
 def comment_reply(request: HttpRequest, comment_id: int) -> HttpResponse:
     comment = _comment(request, comment_id)
-    if comment.is_deleted or not access.can_engage_with_part(request.user, comment.part):
+    if not access.can_reply_to(request.user, comment):
         raise PermissionDenied
     form = CommentForm(initial={"parent": comment.pk})
     inline = is_htmx(request)

@@ -82,7 +82,9 @@ class _LRU:
 class Reader:
     """What this process keeps of a signed-in reader, good while `user:<id>` is unchanged."""
 
-    def __init__(self, user, watermark: int, unread: int, hidden: frozenset[int], latest) -> None:
+    def __init__(
+        self, user, watermark: int, unread: int, hidden: frozenset[int], latest, *, blocks: bool
+    ) -> None:
         from storyhouse.stories import access
 
         self.user = user
@@ -91,7 +93,8 @@ class Reader:
         self.made = time.monotonic()
         self.session_hash = user.get_session_auth_hash()
         self.may_post = access.can_post(user)
-        self.any_reader = self.may_post and not access.is_moderator(user)
+        # Someone who blocked or was blocked sees threads and forms of their own: Django's.
+        self.any_reader = self.may_post and not access.is_moderator(user) and not blocks
         self.name = escape(user.name).encode()
         self.unread = unread
         self.hidden = hidden
@@ -103,7 +106,10 @@ class Reader:
 
     @classmethod
     def load(cls, user_id: int, watermark: int) -> "Reader | None":
+        from django.db.models import Q
+
         from storyhouse.accounts.models import User
+        from storyhouse.boundaries.models import Block
         from storyhouse.engagement import queries
         from storyhouse.engagement.models import PartProgress
         from storyhouse.stories import access
@@ -120,7 +126,8 @@ class Reader:
         if latest is not None:
             latest = (latest[0], latest[1], latest[2].timestamp())
         hidden = frozenset(access.hidden_tags(user).values_list("id", flat=True))
-        return cls(user, watermark, queries.unread_count(user), hidden, latest)
+        blocks = Block.objects.filter(Q(blocker=user) | Q(blocked=user)).exists()
+        return cls(user, watermark, queries.unread_count(user), hidden, latest, blocks=blocks)
 
     def may_use(self, shell: "Shell", *, proceeded: bool = False) -> bool:
         """Whether the shell shows this reader their page. `proceeded`: the browser holds the

@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from storyhouse.accounts.models import User
 from storyhouse.moderation import roles
 
-from .models import Part, PartState, Story, Tag, Visibility
+from .models import Authorship, Part, PartState, Story, Tag, Visibility
 
 if TYPE_CHECKING:
     from storyhouse.engagement.models import Comment, ReadingList
@@ -67,11 +67,12 @@ def can_edit_story(user: AnyUser, story: Story) -> bool:
 
 def listed_stories(user: AnyUser) -> QuerySet[Story]:
     """Books that appear in lists for this person: shared with them, with a published part,
-    and carrying none of the tags they chose to hide."""
+    carrying none of the tags they chose to hide, and not muted by them."""
     shared = Q(visibility=Visibility.PUBLIC)
     if user.is_authenticated:
         shared |= Q(visibility=Visibility.MEMBERS)
-    return without_hidden_tags(user, Story.objects.filter(shared, parts_count__gt=0))
+    listed = Story.objects.filter(shared, parts_count__gt=0)
+    return without_muted(user, without_hidden_tags(user, listed))
 
 
 def readable_parts(user: AnyUser, story: Story) -> QuerySet[Part]:
@@ -186,13 +187,124 @@ def hidden_tags_on_part(user: AnyUser, part: Part) -> list[Tag]:
     )
 
 
+# Muting and blocking (storyhouse/boundaries): mutes leave books out where lists and
+# searches are made, so what a reader sees and what the counts say agree.
+
+
+def muted_stories(user: AnyUser) -> QuerySet[Story]:
+    """The ids of the books this reader muted, one by one or as all of a writer's (a book
+    with a muted co-author among its accepted authors included). A subquery; no query for
+    guests."""
+    from storyhouse.boundaries.models import Mute
+
+    if not user.is_authenticated:
+        return Story.objects.none().values("id")
+    mutes = Mute.objects.filter(reader_id=user.pk)
+    by_writer = Authorship.objects.filter(
+        user_id__in=mutes.filter(writer__isnull=False).values("writer_id"), accepted=True
+    ).values("story_id")
+    one_by_one = mutes.filter(story__isnull=False).values("story_id")
+    return Story.objects.filter(Q(id__in=one_by_one) | Q(id__in=by_writer)).values("id")
+
+
+def without_muted(user: AnyUser, stories: QuerySet[Story]) -> QuerySet[Story]:
+    if not user.is_authenticated:
+        return stories
+    return stories.exclude(id__in=muted_stories(user))
+
+
+def mutes_writer(user: AnyUser, writer: User) -> bool:
+    from storyhouse.boundaries.models import Mute
+
+    return bool(
+        user.is_authenticated and Mute.objects.filter(reader_id=user.pk, writer=writer).exists()
+    )
+
+
+def mutes_story(user: AnyUser, story: Story) -> bool:
+    from storyhouse.boundaries.models import Mute
+
+    return bool(
+        user.is_authenticated and Mute.objects.filter(reader_id=user.pk, story=story).exists()
+    )
+
+
+def blocked_people(user: AnyUser) -> frozenset[int]:
+    """The ids of the people this person blocked: their comments are not shown to them."""
+    from storyhouse.boundaries.models import Block
+
+    if not user.is_authenticated:
+        return frozenset()
+    return frozenset(Block.objects.filter(blocker_id=user.pk).values_list("blocked_id", flat=True))
+
+
+def people_blocking(user: AnyUser) -> frozenset[int]:
+    """The ids of the people who blocked this person: they may not reply to their comments."""
+    from storyhouse.boundaries.models import Block
+
+    if not user.is_authenticated:
+        return frozenset()
+    return frozenset(Block.objects.filter(blocked_id=user.pk).values_list("blocker_id", flat=True))
+
+
+def is_blocked_by(user: AnyUser, others: list[int]) -> bool:
+    """Whether any of these people (ids) blocked this person."""
+    from storyhouse.boundaries.models import Block
+
+    if not user.is_authenticated or not others:
+        return False
+    return Block.objects.filter(blocked_id=user.pk, blocker_id__in=others).exists()
+
+
+def blocks(user: AnyUser, other: User) -> bool:
+    """Whether this person blocked the other."""
+    return other.pk in blocked_people(user) if user.is_authenticated else False
+
+
+def _author_ids(story: Story) -> list[int]:
+    accepted = getattr(story, "accepted_authorships", None)
+    if accepted is not None:
+        return [authorship.user_id for authorship in accepted]
+    return list(story.authorship_set.filter(accepted=True).values_list("user_id", flat=True))
+
+
+def is_blocked_by_author(user: AnyUser, story: Story) -> bool:
+    """Whether one of the book's writers blocked this person: they may still read it, but
+    not vote for it or comment on it."""
+    return user.is_authenticated and is_blocked_by(user, _author_ids(story))
+
+
+def can_mute_or_block(user: AnyUser, other: User) -> bool:
+    """Any signed-in, active account may mute or block anyone but themselves; even a
+    suspended one, since keeping away from someone is never a post."""
+    return bool(user.is_authenticated and user.is_active and other.pk != user.pk)
+
+
+def can_mute_story(user: AnyUser, story: Story) -> bool:
+    return bool(user.is_authenticated and user.is_active and not is_author(user, story))
+
+
 # What readers do: votes, comments, reading lists, follows, notifications.
 
 
 def can_engage_with_part(user: AnyUser, part: Part) -> bool:
-    """Vote for, comment on or add to a library: a published part the person may read, by a
-    person who may post."""
-    return part.is_published and can_post(user) and can_view_part(user, part)
+    """Vote for or comment on: a published part the person may read, by a person who may
+    post, whom none of the book's writers blocked."""
+    return (
+        part.is_published
+        and can_post(user)
+        and can_view_part(user, part)
+        and not is_blocked_by_author(user, part.story)
+    )
+
+
+def can_reply_to(user: AnyUser, comment: "Comment") -> bool:
+    """Reply to a comment: as for any comment on its part, unless its writer blocked them."""
+    return (
+        not comment.is_deleted
+        and can_engage_with_part(user, comment.part)
+        and not (comment.author_id and is_blocked_by(user, [comment.author_id]))
+    )
 
 
 def can_edit_comment(user: AnyUser, comment: "Comment") -> bool:
@@ -230,7 +342,12 @@ def can_edit_reading_list(user: AnyUser, reading_list: "ReadingList") -> bool:
 
 
 def can_follow(user: AnyUser, writer: User) -> bool:
-    return can_post(user) and writer.is_active and writer.pk != user.pk
+    return (
+        can_post(user)
+        and writer.is_active
+        and writer.pk != user.pk
+        and not is_blocked_by(user, [writer.pk])
+    )
 
 
 def can_be_notified(user: AnyUser, part: Part) -> bool:
