@@ -9,11 +9,22 @@ from django.test import Client
 from django.urls import URLPattern
 
 from storyhouse.accounts.models import User
+from storyhouse.engagement import services as engagement
+from storyhouse.engagement.models import Comment
 from storyhouse.moderation import roles
 from storyhouse.stories import desk_urls, services
 from storyhouse.stories import series as series_rules
-from storyhouse.stories.models import Authorship, Part, PartState, Series, Story, Tag, Visibility
-from tests.helpers import BROWSER_AGENT
+from storyhouse.stories.models import (
+    Authorship,
+    CommentMode,
+    Part,
+    PartState,
+    Series,
+    Story,
+    Tag,
+    Visibility,
+)
+from tests.helpers import BROWSER_AGENT, write_book
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +67,12 @@ def secrets(alice, carol) -> dict:
         Series(), owner=alice, title="Alice's Secret Series", description_source=""
     )
     series_rules.series_add(series, story)
+    public = write_book(alice, "Alice's Open Book", 1)
+    public.comment_mode = CommentMode.HELD
+    public.save()
+    held = engagement.comment_post(author=carol, part=public.parts.get(), body="For Alice only.")
     return {
+        "held": held.pk,
         "series": series.pk,
         "story": story.pk,
         "part": part.pk,
@@ -98,6 +114,8 @@ ADDRESSES = [
     ("post", "/desk/series/{series}/books/", {"story": "1"}),
     ("post", "/desk/series/{series}/books/{story}/move/", {"direction": "down"}),
     ("post", "/desk/series/{series}/books/{story}/remove/", {}),
+    ("post", "/desk/comments/{held}/", {"action": "approve"}),
+    ("post", "/desk/comments/{held}/", {"action": "spam"}),
 ]
 # Addresses of the desk that name nothing of anyone's: a guest is sent to log in there too.
 OPEN_ADDRESSES = [
@@ -111,6 +129,8 @@ OPEN_ADDRESSES = [
     ("get", "/desk/series/", {}),
     ("get", "/desk/series/new/", {}),
     ("post", "/desk/series/new/", {"title": "A series"}),
+    ("get", "/desk/comments/", {}),
+    ("post", "/desk/comments/", {"comment_mode": "closed"}),
 ]
 
 
@@ -133,6 +153,7 @@ def unchanged(secrets: dict) -> None:
     assert (part.title, part.state, part.position) == ("Chapter One", PartState.DRAFT, 1)
     assert part.body.endswith(">Changed words.</p>")
     assert story.parts.count() == 1
+    assert Comment.objects.get(pk=secrets["held"]).is_held  # neither approved nor removed
     assert part.revisions.count() == 2
     assert Authorship.objects.filter(story=story).count() == 2
     assert not Authorship.objects.filter(story=story, user__username="bob").exists()

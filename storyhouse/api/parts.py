@@ -193,5 +193,6 @@ def part_comment(request: HttpRequest, part_id: schemas.Id, comment: CommentIn):
             "paragraph": posted.paragraph,
             "body": posted.body,
             "created": posted.created_at,
+            "held": posted.is_held,
         },
     )

@@ -467,3 +467,4 @@ class CommentOut(Schema):
     paragraph: str
     body: str
     created: datetime
+    held: bool = Field(description="Waiting for the writer's approval: shown once approved.")

@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from storyhouse.accounts.forms import HoneypotMixin
+
 from .models import Comment, EmailChoice, NotificationKind, NotificationSettings, ReadingList
 from .paragraphs import Paragraph
 
@@ -46,6 +48,18 @@ class CommentForm(NoColon, forms.Form):
                 for p in paragraphs
             ],
         ]  # fmt: skip
+
+
+class GuestCommentForm(HoneypotMixin, CommentForm):
+    """A guest's comment, on a book open to everyone: signed with a name."""
+
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=60,
+        strip=True,
+        help_text=_("Shown with your comment, marked as a guest's."),
+    )
+    field_order = ["name", "body", "paragraph"]
 
 
 class CommentEditForm(NoColon, forms.Form):

@@ -107,6 +107,15 @@ class Comment(models.Model):
     # Hidden by a moderator: only its writer (marked, with the reason) and moderators see it.
     hidden_at = models.DateTimeField(_("hidden"), null=True, blank=True)
     hidden_reason = models.TextField(_("why it is hidden"), blank=True)
+    # Waiting for the book's writer to approve it: seen by its writer, the book's authors and
+    # moderators only, and counted nowhere until then.
+    held_at = models.DateTimeField(_("held for approval"), null=True, blank=True)
+    # A guest's comment carries the name they gave; `source` groups what one guest or one
+    # account sent (a key from which no address can be read), for the Spam action.
+    guest_name = models.CharField(_("name"), max_length=60, blank=True)
+    source = models.CharField(max_length=64, blank=True, db_index=True)
+    # On a thread's first comment: no more replies or edits anywhere in the thread.
+    frozen_at = models.DateTimeField(_("frozen"), null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -125,6 +134,10 @@ class Comment(models.Model):
     @property
     def is_hidden(self) -> bool:
         return self.hidden_at is not None
+
+    @property
+    def is_held(self) -> bool:
+        return self.held_at is not None
 
 
 class LibraryEntry(models.Model):

@@ -70,19 +70,22 @@ def comment_threads(
     body_paragraphs = paragraphs.paragraphs(part.body)
     by_id = {p.id: p for p in body_paragraphs}
     chosen = by_id.get(paragraph)
-    roots = Comment.objects.filter(part=part, parent__isnull=True).select_related("author")
+    # Comments held for approval are on the writer's desk, not in the threads.
+    standing = Comment.objects.filter(part=part, held_at=None)
+    roots = standing.filter(parent__isnull=True).select_related("author")
     if chosen is not None:
         roots = roots.filter(paragraph=chosen.id)
     page = Paginator(roots.order_by("-created_at", "-id"), COMMENTS_PER_PAGE).get_page(page_number)
     top = list(page.object_list)
     replies = list(
-        Comment.objects.filter(root__in=[c.pk for c in top])
+        standing.filter(root__in=[c.pk for c in top])
         .select_related("author")
         .order_by("created_at", "id")
     )
     everything = top + replies
     moderates = access.can_moderate_comments(user, part) if user.is_authenticated else False
-    can_post = access.can_engage_with_part(user, part)
+    # Guests comment from a page of their own (engagement.views.guest_comment), not here.
+    can_post = user.is_authenticated and access.can_comment_on_part(user, part)
     children: dict[int, list[Comment]] = defaultdict(list)
     for comment in replies:
         children[comment.parent_id].append(comment)
@@ -95,10 +98,12 @@ def comment_threads(
             found.extend(descendants(child))
         return found
 
+    frozen = {comment.pk for comment in top if comment.frozen_at is not None}
     for comment in everything:
+        comment.thread_frozen = (comment.root_id or comment.pk) in frozen
         comment.may_edit = access.can_edit_comment(user, comment)
         comment.may_delete = access.can_delete_comment(user, comment, moderates=moderates)
-        comment.may_reply = can_post and not comment.is_deleted
+        comment.may_reply = can_post and not comment.is_deleted and not comment.thread_frozen
         comment.quote = by_id.get(comment.paragraph) if comment.parent_id is None else None
         comment.anchored = bool(comment.paragraph) and comment.parent_id is None
         comment.reply_to = None
@@ -129,7 +134,9 @@ def paragraph_comment_counts(
     body_paragraphs = body_paragraphs or paragraphs.paragraphs(part.body)
     present = {p.id for p in body_paragraphs}
     counted = (
-        Comment.objects.filter(part=part, deleted_at__isnull=True, hidden_at__isnull=True)
+        Comment.objects.filter(
+            part=part, deleted_at__isnull=True, hidden_at__isnull=True, held_at__isnull=True
+        )
         .exclude(paragraph="")
         .values_list("paragraph")
         .annotate(n=Count("id"))

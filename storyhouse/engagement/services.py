@@ -7,9 +7,11 @@ with F() expressions, so concurrent requests never lose an update.
 
 import datetime
 import logging
+import re
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
@@ -24,7 +26,7 @@ from django.utils.translation import gettext as _
 from storyhouse.accounts.models import User
 from storyhouse.stories import access
 from storyhouse.stories.access import AnyUser
-from storyhouse.stories.models import Change, Part, PartState, Story
+from storyhouse.stories.models import Change, CommentMode, Part, PartState, Story
 from storyhouse.stories.services import accounts_changed, change_record
 
 from . import paragraphs, read_buffer
@@ -151,14 +153,56 @@ def _comment_text(body: str) -> str:
     return text
 
 
+# A comment with a web link, from a guest or from an account with fewer standing comments
+# than this, waits for approval: the commonest spam is a new account's link.
+NEW_ACCOUNT_COMMENTS = 3
+LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
+
+
+def comment_waits_for_approval(author: AnyUser, part: Part, text: str) -> bool:
+    """Whether a new comment is held until the book's writer approves it: on a book whose
+    comments are held, and a first comment with a link. The book's writers and the
+    moderators are never held."""
+    if access.can_approve_comments(author, part.story):
+        return False
+    if part.story.comment_mode == CommentMode.HELD:
+        return True
+    if not LINK.search(text):
+        return False
+    if not author.is_authenticated:
+        return True
+    standing = Comment.objects.filter(author_id=author.pk, held_at=None, deleted_at=None)
+    return standing.count() < NEW_ACCOUNT_COMMENTS
+
+
+def comment_source(author: AnyUser, address_key: str = "") -> str:
+    """What groups the comments one person sent, for the Spam action: their account, or
+    (for a guest) a key made from their address that no address can be read back from."""
+    return f"account:{author.pk}" if author.is_authenticated else f"guest:{address_key}"
+
+
 @transaction.atomic
 def comment_post(
-    *, author: User, part: Part, body: str, parent: Comment | None = None, paragraph: str = ""
+    *,
+    author: User | None,
+    part: Part,
+    body: str,
+    parent: Comment | None = None,
+    paragraph: str = "",
+    guest_name: str = "",
+    address_key: str = "",
 ) -> Comment:
-    """Post a comment on a part, a reply to a comment, or a comment on one paragraph."""
-    _require(access.can_engage_with_part(author, part), _("You cannot comment on this part."))
+    """Post a comment on a part, a reply to a comment, or a comment on one paragraph; as a
+    guest (author None, with a name) where the book is open to guests. It may be held for
+    the writer's approval (`comment_waits_for_approval`): counted and announced only then."""
+    who = author if author is not None else AnonymousUser()
+    _require(access.can_comment_on_part(who, part), _("You cannot comment on this part."))
     text = _comment_text(body)
-    comment = Comment(part=part, author=author, body=text)
+    comment = Comment(part=part, author=author, body=text, source=comment_source(who, address_key))
+    if author is None:
+        comment.guest_name = " ".join(guest_name.split())[:60]
+        if not comment.guest_name:
+            raise ValidationError(_("Tell us a name to sign your comment with."), code="no_name")
     if parent is not None:
         if parent.part_id != part.pk:
             raise ValidationError(_("That comment is on another part."), code="wrong_part")
@@ -166,7 +210,7 @@ def comment_post(
             raise ValidationError(_("That comment was deleted."), code="deleted")
         if parent.is_hidden:
             raise ValidationError(_("That comment is hidden."), code="hidden")
-        _require(access.can_reply_to(author, parent), _("You cannot reply to this comment."))
+        _require(access.can_reply_to(who, parent), _("You cannot reply to this comment."))
         comment.parent = parent
         comment.root_id = parent.root_id or parent.pk
         comment.depth = parent.depth + 1
@@ -177,10 +221,89 @@ def comment_post(
                 _("That paragraph is not in this part any more."), code="no_paragraph"
             )
         comment.paragraph = paragraph
+    if comment_waits_for_approval(who, part, text):
+        comment.held_at = timezone.now()
+        comment.save()
+        return comment
     comment.save()
-    _count(part, "comments_count", 1)
-    _engagement_record(part)
+    _comment_shown(comment)
+    return comment
+
+
+def _comment_shown(comment: Comment) -> None:
+    """A comment now stands on its part: counted, on the part's pages, and announced."""
+    _count(comment.part, "comments_count", 1)
+    _engagement_record(comment.part)
     _notify_comment(comment)
+
+
+@transaction.atomic
+def comment_approve(*, user: User, comment: Comment) -> Comment:
+    """The writer (or a moderator) lets a held comment stand."""
+    _require(
+        access.can_approve_comments(user, comment.part.story),
+        _("You cannot approve comments on this book."),
+    )
+    updated = Comment.objects.filter(pk=comment.pk, held_at__isnull=False).update(held_at=None)
+    comment.held_at = None
+    if updated:  # not approved a moment ago in another tab
+        _comment_shown(comment)
+    return comment
+
+
+def held_comments(user: AnyUser):
+    """The comments waiting for this person's approval: on the books they write (and, for a
+    moderator, on every book), oldest first."""
+    held = Comment.objects.filter(held_at__isnull=False, deleted_at=None).select_related(
+        "part", "part__story", "author"
+    )
+    if not access.is_moderator(user):
+        held = held.filter(part__story__in=access.authored_stories(user))
+    return held.order_by("held_at", "id")
+
+
+@transaction.atomic
+def comment_spam(*, user: User, comment: Comment) -> int:
+    """Remove a comment as spam, and every comment held for this person's approval from the
+    same source (account or guest). Returns how many went."""
+    _require(
+        access.can_approve_comments(user, comment.part.story),
+        _("You cannot remove comments on this book."),
+    )
+    gone = 0
+    others = held_comments(user).filter(source=comment.source).exclude(pk=comment.pk)
+    if comment.source:
+        for held in list(others):
+            held.delete()  # never counted nor shown: nothing else to undo
+            gone += 1
+    if comment.is_held:
+        comment.delete()
+    else:
+        _comment_remove(comment)
+    return gone + 1
+
+
+@transaction.atomic
+def comment_mode_set_all(*, user: User, mode: str) -> int:
+    """Who may comment, for every book this person writes at once. Returns how many changed."""
+    if mode not in CommentMode.values:
+        raise ValidationError(_("Choose who may comment."), code="no_mode")
+    changed = list(
+        access.authored_stories(user).exclude(comment_mode=mode).values_list("id", flat=True)
+    )
+    Story.objects.filter(id__in=changed).update(comment_mode=mode)
+    for story_id in changed:  # their pages show the comment form, or not
+        change_record(kind=Change.Kind.STORY, object_id=story_id, story_id=story_id)
+    return len(changed)
+
+
+@transaction.atomic
+def thread_freeze(*, user: User, comment: Comment, frozen: bool = True) -> Comment:
+    """Freeze a thread (no more replies or edits in it) or thaw it: its writers and moderators."""
+    _require(access.can_freeze_thread(user, comment), _("You cannot freeze this thread."))
+    comment.frozen_at = timezone.now() if frozen else None
+    comment.save(update_fields=["frozen_at"])
+    _engagement_record(comment.part)
     return comment
 
 
@@ -201,6 +324,10 @@ def comment_delete(*, user: User, comment: Comment) -> None:
     """Delete a comment. One with replies stays as a marker, its text gone; one without goes
     entirely, and so do markers left with nothing under them."""
     _require(access.can_delete_comment(user, comment), _("You cannot delete this comment."))
+    _comment_remove(comment)
+
+
+def _comment_remove(comment: Comment) -> None:
     locked = Comment.objects.select_for_update().get(pk=comment.pk)
     if locked.is_deleted:
         return
@@ -220,7 +347,8 @@ def comment_delete(*, user: User, comment: Comment) -> None:
                 break
             parent_id = parent.parent_id
             parent.delete()
-    if not locked.is_hidden:  # a hidden comment left the count when it was hidden
+    # A hidden comment left the count when it was hidden; a held one never entered it.
+    if not locked.is_hidden and not locked.is_held:
         _count(comment.part, "comments_count", -1)
     _engagement_record(comment.part)
     comment.deleted_at = locked.deleted_at or timezone.now()

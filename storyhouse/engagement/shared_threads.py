@@ -32,6 +32,8 @@ ACTIONS = re.compile(r"<!--actions (\d+) (\d*)-->(.*?)<!--/actions-->", re.S)
 HIDDEN = re.compile(r"<!--hidden (\d*)-->(.*?)<!--hidden-else-->(.*?)<!--/hidden-->", re.S)
 # ...and around what a signed-in writer wrote (not their replies): gone for whoever blocked them.
 BY = re.compile(r"<!--by (\d+)-->(.*?)<!--/by-->", re.S)
+# ...and around what only the book's writers and moderators may do (freeze a thread).
+MODERATES = re.compile(r"<!--moderates-->(.*?)<!--/moderates-->", re.S)
 SEPARATOR = "<!--|-->"
 # Pages of threads worth keeping (a page number as links write it); other input is rendered.
 PAGE_NUMBER = re.compile(r"\d{1,6}")
@@ -71,6 +73,7 @@ class _Slot:
     """What `access` needs to know of a comment in a slot: it stands, and who wrote it."""
 
     deleted_at = None
+    thread_frozen = False  # a frozen thread's comments have no Edit link in their slot
 
     def __init__(self, author_id: int | None) -> None:
         self.author_id = author_id
@@ -94,7 +97,7 @@ def threads_shown(
             AnonymousUser(), part, paragraph=chosen.id if chosen else "", page_number=page_number
         )
         html = render_to_string("engagement/comment_list.html", {"part": part, "threads": threads})
-        return html, keys
+        return html, [*keys, f"story:{part.story_id}"]  # the book's comment mode shows here
 
     def render_counts() -> tuple[str, list[str]]:
         counts = queries.paragraph_comment_counts(part)
@@ -106,7 +109,9 @@ def threads_shown(
     else:
         shared, _keys = render_list()
     counts, _keys = fragment(f"comment-counts:{part.pk}", render_counts)
-    can_post = access.can_engage_with_part(user, part)
+    # Guests comment from a page of their own (views.guest_comment): the part page they
+    # share stays free of forms.
+    can_post = user.is_authenticated and access.can_comment_on_part(user, part)
     return ThreadsShown(
         part=part,
         paragraph=chosen,
@@ -131,9 +136,11 @@ def _with_actions(html: str, user: AnyUser, part: Part, *, can_post: bool) -> st
                 '<p class="comment__deleted">{}</p>', _("A comment from someone you blocked.")
             )
             html = BY.sub(lambda match: note if int(match[1]) in blocked else match[0], html)
+    moderates = access.can_moderate_comments(user, part)
+    if "<!--moderates-->" in html:
+        html = MODERATES.sub(lambda match: match[1] if moderates else "", html)
     if "<!--actions " not in html:
         return html
-    moderates = access.can_moderate_comments(user, part)
     blocking = access.people_blocking(user) if can_post else frozenset()
 
     def fill(match: re.Match) -> str:

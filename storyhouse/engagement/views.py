@@ -10,13 +10,16 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from storyhouse import ratelimit
 from storyhouse.accounts.models import User
+from storyhouse.accounts.throttle import client_address
 from storyhouse.stories import access
 from storyhouse.stories.models import Part, Story
 
@@ -24,6 +27,7 @@ from . import paragraphs, queries, services
 from .forms import (
     CommentEditForm,
     CommentForm,
+    GuestCommentForm,
     NotificationSettingsForm,
     ReadingListForm,
 )
@@ -178,7 +182,12 @@ def comments(request: HttpRequest, part_id: int) -> HttpResponse:
             if is_htmx(request):
                 response = _comments_section(request, part, posted=comment)
                 response["X-Comment-Id"] = str(comment.pk)
+                if comment.is_held:
+                    response["X-Comment-Held"] = "1"
                 return response
+            if comment.is_held:
+                messages.info(request, HELD_MESSAGE)
+                return redirect(_comments_url(part))
             messages.success(request, _("Your comment is posted."))
             return redirect(f"{part.get_absolute_url()}#comment-{comment.pk}")
     if is_htmx(request):
@@ -187,6 +196,85 @@ def comments(request: HttpRequest, part_id: int) -> HttpResponse:
         request,
         "engagement/comment_form_page.html",
         {"part": part, "story": part.story, "form": form, "parent": parent},
+    )
+
+
+HELD_MESSAGE = gettext_lazy(
+    "Thank you: your comment waits for the writer's approval, and will show once they approve it."
+)
+
+
+@require_http_methods(["GET", "POST"])
+def guest_comment(request: HttpRequest, part_id: int) -> HttpResponse:
+    """A guest's comment, on a book open to everyone: a page of its own, so the part page
+    that guests share stays the same for all of them (and cached)."""
+    part = _part(request, part_id)
+    if request.user.is_authenticated:
+        return redirect(_comments_url(part))
+    if not access.can_comment_on_part(request.user, part):
+        raise PermissionDenied(_("This book takes comments from signed-in readers only."))
+    form = GuestCommentForm(
+        request.POST or None,
+        paragraphs=paragraphs.paragraphs(part.body),
+        initial={"paragraph": request.GET.get("paragraph", "")},
+    )
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        if form.caught:
+            # The field people never see was filled in: a robot, told nothing.
+            return redirect(_comments_url(part))
+        try:
+            ratelimit.check(request, "comment")
+            comment = services.comment_post(
+                author=None,
+                part=part,
+                body=form.cleaned_data["body"],
+                paragraph=form.cleaned_data.get("paragraph") or "",
+                guest_name=form.cleaned_data["name"],
+                address_key=salted_hmac(
+                    "storyhouse.comment-source", client_address(request)
+                ).hexdigest()[:32],
+            )
+        except ratelimit.RateLimited as error:
+            form.add_error(None, ratelimit.message(error))
+            status = 429
+        except ValidationError as error:
+            form.add_error("name" if error.code == "no_name" else "body", _form_errors(error))
+        else:
+            if comment.is_held:
+                messages.info(request, HELD_MESSAGE)
+                return redirect(_comments_url(part))
+            messages.success(request, _("Your comment is posted."))
+            return redirect(f"{part.get_absolute_url()}#comment-{comment.pk}")
+    return render(
+        request,
+        "engagement/guest_comment.html",
+        {"part": part, "story": part.story, "form": form},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def thread_freeze(request: HttpRequest, comment_id: int) -> HttpResponse:
+    """The book's writers and moderators freeze a thread, or thaw it."""
+    comment = _comment(request, comment_id)
+    if not access.can_freeze_thread(request.user, comment):
+        raise PermissionDenied(_("Only the book's writers and the moderators freeze threads."))
+    if request.method == "POST":
+        frozen = request.POST.get("frozen") != "false"
+        services.thread_freeze(user=request.user, comment=comment, frozen=frozen)
+        messages.success(
+            request,
+            _("The thread is frozen: no more replies or edits.")
+            if frozen
+            else _("The thread is open again."),
+        )
+        return redirect(f"{comment.part.get_absolute_url()}#comment-{comment.pk}")
+    return render(
+        request,
+        "engagement/thread_freeze.html",
+        {"comment": comment, "part": comment.part, "story": comment.part.story},
     )
 
 

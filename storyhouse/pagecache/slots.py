@@ -41,6 +41,9 @@ _PIECE = re.compile(
             r"(?P<note>.*?)<!--/hidden-->",
             # engagement/comment.html: <!--actions PK AUTHOR_ID-->reply<!--|-->edit<!--|-->delete
             r"<!--actions (?P<comment>\d+) (?P<author>\d*)-->(?P<links>.*?)<!--/actions-->",
+            # engagement/comment.html: what only writers and moderators may do; the readers a
+            # shell serves are neither (personal.Reader.may_use), so it is left out.
+            r"<!--moderates-->(?P<moderates>.*?)<!--/moderates-->",
         )
     ),
     re.S,
@@ -104,6 +107,8 @@ def parse(html: str) -> tuple:
             pieces.append(Text(match["text"]))
         elif match["choice"] is not None:
             pieces.append(Choice(match["choice"], parse(match["no"]), parse(match["yes"])))
+        elif match["moderates"] is not None:
+            pass
         elif match["hidden_author"] is not None:
             author = int(match["hidden_author"]) if match["hidden_author"] else None
             pieces.append(Hidden(author, parse(match["hidden"]), parse(match["note"])))

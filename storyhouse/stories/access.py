@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from storyhouse.accounts.models import User
 from storyhouse.moderation import roles
 
-from .models import Authorship, Part, PartState, Story, Tag, Visibility
+from .models import Authorship, CommentMode, Part, PartState, Story, Tag, Visibility
 
 if TYPE_CHECKING:
     from storyhouse.engagement.models import Comment, ReadingList
@@ -298,13 +298,48 @@ def can_engage_with_part(user: AnyUser, part: Part) -> bool:
     )
 
 
+def can_comment_on_part(user: AnyUser, part: Part) -> bool:
+    """Write a comment on a part (which may then wait for approval), as the book's comment
+    mode allows: guests only where it is open to everyone, nobody where comments are closed."""
+    mode = part.story.comment_mode
+    if mode == CommentMode.CLOSED:
+        return False
+    if not user.is_authenticated:
+        return mode == CommentMode.OPEN and part.is_published and can_view_part(user, part)
+    return can_engage_with_part(user, part)
+
+
+def is_thread_frozen(comment: "Comment") -> bool:
+    """Whether the comment's thread was frozen: no more replies or edits in it."""
+    known = getattr(comment, "thread_frozen", None)  # set for a page of threads at once
+    if known is not None:
+        return known
+    if comment.parent_id is None:
+        return comment.frozen_at is not None
+    return type(comment).objects.filter(pk=comment.root_id, frozen_at__isnull=False).exists()
+
+
 def can_reply_to(user: AnyUser, comment: "Comment") -> bool:
-    """Reply to a comment: as for any comment on its part, unless its writer blocked them."""
+    """Reply to a comment: as for any comment on its part, unless its writer blocked them or
+    its thread is frozen."""
     return (
         not comment.is_deleted
-        and can_engage_with_part(user, comment.part)
+        and not comment.is_held
+        and can_comment_on_part(user, comment.part)
         and not (comment.author_id and is_blocked_by(user, [comment.author_id]))
+        and not is_thread_frozen(comment)
     )
+
+
+def can_freeze_thread(user: AnyUser, comment: "Comment") -> bool:
+    """The book's writers and moderators freeze (and thaw) a thread."""
+    return comment.parent_id is None and can_moderate_comments(user, comment.part)
+
+
+def can_approve_comments(user: AnyUser, story: Story) -> bool:
+    """Who approves, deletes or marks as spam the comments held on a book: its writers and
+    the moderators."""
+    return user.is_authenticated and (is_author(user, story) or is_moderator(user))
 
 
 def can_edit_comment(user: AnyUser, comment: "Comment") -> bool:
@@ -315,6 +350,7 @@ def can_edit_comment(user: AnyUser, comment: "Comment") -> bool:
         and comment.author_id is not None
         and comment.author_id == user.pk
         and can_post(user)
+        and not is_thread_frozen(comment)
     )
 
 

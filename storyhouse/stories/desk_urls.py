@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from storyhouse.engagement import desk_views as comments
+
 from . import desk_views as views
 from . import import_views, series_views
 
@@ -35,6 +37,8 @@ urlpatterns = [
         views.revision_restore,
         name="revision_restore",
     ),
+    path("comments/", comments.comments_desk, name="comments"),
+    path("comments/<int:comment_id>/", comments.comment_decide, name="comment_decide"),
     path("tags/", views.tag_options, name="tag_options"),
     path("render/", views.render_markdown, name="render_markdown"),
     path("import/", import_views.import_upload, name="import"),

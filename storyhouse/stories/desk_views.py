@@ -20,6 +20,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from storyhouse.engagement.services import held_comments
+
 from . import access, diffs, queries, services
 from .forms import AutosaveForm, InviteForm, PartForm, StoryForm
 from .html import clean_html, markdown_to_html
@@ -90,6 +92,7 @@ def desk_home(request: HttpRequest) -> HttpResponse:
             "books": list(queries.desk_books(request.user)),
             "invitations": list(queries.desk_invitations(request.user)),
             "can_write": access.can_write(request.user),
+            "held_count": held_comments(request.user).count(),
         },
     )
 

@@ -200,9 +200,19 @@ class StoryForm(DeskForm, forms.ModelForm):
 
     class Meta:
         model = Story
-        fields = ["title", "rating", "language", "status", "visibility"]
-        widgets = {"status": forms.RadioSelect}
-        labels = {"title": _("Title"), "status": _("Status")}
+        fields = ["title", "rating", "language", "status", "visibility", "comment_mode"]
+        widgets = {"status": forms.RadioSelect, "comment_mode": forms.RadioSelect}
+        labels = {
+            "title": _("Title"),
+            "status": _("Status"),
+            "comment_mode": _("Who may comment"),
+        }
+        help_texts = {
+            "comment_mode": _(
+                "Held comments wait at your desk (Comments) until you approve them. Your desk "
+                "also sets this for all your books at once."
+            )
+        }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -234,6 +244,11 @@ class StoryForm(DeskForm, forms.ModelForm):
             self.fields["visibility"].choices = [(story.visibility, story.get_visibility_display())]
         if story.pk is not None and not story.cover_uploaded:
             self.fields.pop("cover_remove", None)
+        # A form without the choice (an older page, a script) leaves it as it was.
+        self.fields["comment_mode"].required = False
+
+    def clean_comment_mode(self) -> str:
+        return self.cleaned_data.get("comment_mode") or self.instance.comment_mode
 
     def _fill_from(self, story: Story) -> None:
         tags = list(story.tags.all())

@@ -145,6 +145,15 @@ class Visibility(models.TextChoices):
     HELD = "held", _("Out of lists until a warning or rating is added")
 
 
+class CommentMode(models.TextChoices):
+    """Who may comment on a book's parts. Closing comments keeps the ones already there."""
+
+    OPEN = "open", _("Everyone: guests (with a name) and signed-in readers")
+    MEMBERS = "members", _("Signed-in readers only")
+    HELD = "held", _("Signed-in readers, each comment held until I approve it")
+    CLOSED = "closed", _("Nobody: comments are closed (the ones there stay)")
+
+
 class Status(models.TextChoices):
     ONGOING = "ongoing", _("Ongoing")
     COMPLETE = "complete", _("Complete")
@@ -216,6 +225,12 @@ class Story(Counts):
         _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.DRAFT
     )
     hidden_reason = models.TextField(_("why it is hidden"), blank=True)
+    comment_mode = models.CharField(
+        _("who may comment"),
+        max_length=10,
+        choices=CommentMode.choices,
+        default=CommentMode.MEMBERS,
+    )
     held_visibility = models.CharField(
         _("visibility once a warning is added"), max_length=10, blank=True
     )

@@ -155,6 +155,7 @@
               ok: response.ok,
               status: response.status,
               id: response.headers.get("X-Comment-Id"),
+              held: response.headers.get("X-Comment-Held") === "1",
               html: html,
             };
           });
@@ -172,6 +173,12 @@
           var done = document.createElement("p");
           done.className = "para-panel__done";
           done.setAttribute("role", "status");
+          if (result.held) {
+            // Waiting for the writer's approval: nothing to link to yet.
+            done.textContent = text("held");
+            panel.appendChild(done);
+            return;
+          }
           var link = document.createElement("a");
           link.href = "#comment-" + result.id;
           link.textContent = text("posted");
