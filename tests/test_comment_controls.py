@@ -121,7 +121,8 @@ def test_a_guest_comments_with_a_name_where_the_book_is_open(part, alice):
     assert (comment.author, comment.guest_name, comment.is_held) == (None, "Wren", False)
     shown = page(Client(), part)
     assert "A lovely chapter." in shown and "Wren" in shown and "(guest)" in shown
-    assert Notification.objects.filter(recipient=alice, kind="comment").exists()
+    told = signed_in(alice).get("/notifications/").content.decode()
+    assert "Wren (a guest) commented on Chapter 1" in told
 
 
 def test_a_guest_must_give_a_name_and_a_robot_is_turned_away(part):

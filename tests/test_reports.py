@@ -3,6 +3,7 @@ it at /reports/; moderators work the queue at /moderation/ and dismiss with an a
 reporter reads; the audit log keeps every action. Nobody else sees the moderation pages."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from storyhouse.accounts.models import User
@@ -191,6 +192,41 @@ def test_a_moderator_hides_a_reported_story(alice, bob, mod, comment):
     assert "The moderators hid your story The Lighthouse." in told
     assert "Looked at: action taken" in signed_in(bob).get("/reports/").content.decode()
     assert AuditEntry.objects.get().action == "hid a story"
+
+
+def test_a_moderator_hides_one_part_and_the_rest_of_the_book_stays(alice, bob, mod):
+    from storyhouse.stories import services as stories
+
+    story = write_book(alice, "The Lighthouse", ["Arrival", "Storm", "Morning"])
+    storm = story.parts.get(title="Storm")
+    signed_in(bob).post(f"/report/part/{storm.pk}/", {"reason": "rules"})
+    report = Report.objects.get()
+    done = signed_in(mod).post(
+        f"/moderation/reports/{report.pk}/", {"do": "hide", "reason": "Copied from elsewhere."}
+    )
+    assert done.status_code == 302
+    for viewer in (Client(), signed_in(bob)):
+        assert viewer.get(storm.get_absolute_url()).status_code == 404
+        book = viewer.get(story.get_absolute_url()).content.decode()
+        assert "Arrival" in book and "Morning" in book and "Storm" not in book
+    story.refresh_from_db()
+    assert story.parts_count == 2
+    own = signed_in(alice).get(storm.get_absolute_url()).content.decode()
+    assert "The moderators hid this part" in own and "Copied from elsewhere." in own
+    assert signed_in(mod).get(storm.get_absolute_url()).status_code == 200
+    # Its writer cannot publish it again, from the desk or anywhere.
+    desk = signed_in(alice).get(f"/desk/parts/{storm.pk}/edit/").content.decode()
+    assert "The moderators hid this part: it stays a draft" in desk
+    storm.refresh_from_db()
+    with pytest.raises(ValidationError, match="The moderators hid this part"):
+        stories.part_write(storm, editor=alice, text=stories.part_text(storm), state="published")
+    assert (
+        "The moderators hid your part Storm."
+        in signed_in(alice).get("/notifications/").content.decode()
+    )
+    told = signed_in(bob).get("/notifications/").content.decode()
+    assert "The moderators hid a part you reported, Storm." in told
+    assert AuditEntry.objects.get().action == "hid a part"
 
 
 def test_a_story_missing_a_warning_leaves_lists_until_its_writer_adds_one(alice, bob, mod, comment):

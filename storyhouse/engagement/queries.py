@@ -280,12 +280,15 @@ def following(user: User) -> QuerySet[Follow]:
 
 def _notifications(user: User) -> QuerySet[Notification]:
     # A notification about a part the person may no longer see is not shown, nor counted;
-    # nor is one about a book they muted (but for the moderators' answers), nor one from
-    # someone they blocked.
-    muted = Q(story_id__in=access.muted_stories(user)) & ~Q(kind=NotificationKind.MODERATION)
+    # nor is one about a book they muted, nor one from someone they blocked. The moderators'
+    # answers always are: what they hid is what they answer about (and they link to
+    # /reports/ for whoever cannot open it).
+    answer = Q(kind=NotificationKind.MODERATION)
+    muted = Q(story_id__in=access.muted_stories(user)) & ~answer
     blocked = Block.objects.filter(blocker_id=user.pk).values("blocked_id")
     return (
-        Notification.objects.filter(recipient=user, part__in=access.viewable_parts(user))
+        Notification.objects.filter(recipient=user)
+        .filter(Q(part__in=access.viewable_parts(user)) | answer)
         .exclude(muted)
         .exclude(actor_id__in=blocked)
     )
@@ -296,4 +299,4 @@ def unread_count(user: User) -> int:
 
 
 def notifications(user: User) -> QuerySet[Notification]:
-    return _notifications(user).select_related("actor", "story", "part", "part__story")
+    return _notifications(user).select_related("actor", "story", "part", "part__story", "comment")

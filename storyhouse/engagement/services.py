@@ -568,7 +568,12 @@ def _notify(
 ) -> Notification | None:
     if actor is not None and recipient.pk == actor.pk:
         return None  # nobody hears about what they did themselves
-    if not access.can_be_notified(recipient, part):
+    # The moderators' answers reach people who may not open what they are about (a hidden
+    # story or part a reader reported); everything else only people who may read it.
+    if kind == NotificationKind.MODERATION:
+        if not (recipient.is_authenticated and recipient.is_active):
+            return None
+    elif not access.can_be_notified(recipient, part):
         return None
     now = timezone.now()
     accounts_changed([recipient.pk])  # the unread count
@@ -816,7 +821,12 @@ def _send(user: User, subject: str, template: str, context: dict, kinds: list[st
 
 def notification_summary(notification: Notification) -> str:
     """One sentence saying what happened, as the site and the emails put it."""
-    actor = notification.actor.name if notification.actor else _("A former reader")
+    if notification.actor:
+        actor = notification.actor.name
+    elif notification.comment and notification.comment.guest_name:
+        actor = _("%(name)s (a guest)") % {"name": notification.comment.guest_name}
+    else:
+        actor = _("A former reader")
     values = {
         "actor": actor,
         "part": notification.part.title,
@@ -850,6 +860,8 @@ def notification_target(notification: Notification) -> str:
 
 def _still_wanted(notification: Notification) -> bool:
     recipient = notification.recipient
+    if notification.kind == NotificationKind.MODERATION:  # about what they may not open now
+        return access.may_receive_email(recipient)
     return access.may_receive_email(recipient) and access.can_be_notified(
         recipient, notification.part
     )

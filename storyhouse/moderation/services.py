@@ -13,7 +13,7 @@ from storyhouse.accounts.models import User
 from storyhouse.engagement.models import Comment
 from storyhouse.engagement.services import notify_moderation
 from storyhouse.stories import access
-from storyhouse.stories.models import Part, Story, Visibility
+from storyhouse.stories.models import Part, PartState, Story, Visibility
 
 from .models import AuditEntry, BannedAddress, Report, address_key
 from .roles import Action
@@ -64,7 +64,7 @@ def may_see(user: User, found: Reported) -> bool:
     if found.kind == Report.Kind.PART:
         return access.can_view_part(user, thing)
     if found.kind == Report.Kind.COMMENT:
-        return not thing.is_deleted and access.can_view_part(user, thing.part)
+        return not thing.is_deleted and not thing.is_held and access.can_view_part(user, thing.part)
     return thing.is_active
 
 
@@ -226,6 +226,43 @@ def story_hide(*, moderator: User, story: Story, reason: str) -> Story:
         % {"title": locked.title, "reason": reason},
     )
     audit(moderator, "hid a story", f"story {locked.pk} ({locked.title})", reason)
+    return locked
+
+
+@transaction.atomic
+def part_hide(*, moderator: User, part: Part, reason: str) -> Part:
+    """Hide one part of a book: it goes back to a draft its writers cannot publish again, so
+    readers see the rest of the book without it; its writers (who see why) and moderators
+    still open it."""
+    from storyhouse.stories.services import part_save
+
+    if not access.may_moderate(moderator, Action.HIDE_CONTENT):
+        raise PermissionDenied
+    reason = reason.strip()
+    locked = Part.objects.select_for_update().select_related("story").get(pk=part.pk)
+    if locked.hidden_at is None:
+        locked.state = PartState.DRAFT
+        part_save(locked)
+        Part.objects.filter(pk=locked.pk).update(hidden_at=timezone.now(), hidden_reason=reason)
+        locked.refresh_from_db(fields=["hidden_at", "hidden_reason"])
+        for writer in User.objects.filter(
+            authorship__story=locked.story, authorship__accepted=True
+        ):
+            notify_moderation(
+                recipient=writer,
+                part=locked,
+                note=_("The moderators hid your part %(title)s. Why: %(reason)s")
+                % {"title": locked.title, "reason": reason},
+            )
+    found = reported(Report.Kind.PART, locked.pk)
+    reports = _close(Report.Kind.PART, locked.pk, moderator, reason)
+    _tell_reporters(
+        reports,
+        found,
+        _("The moderators hid a part you reported, %(title)s. Why: %(reason)s")
+        % {"title": locked.title, "reason": reason},
+    )
+    audit(moderator, "hid a part", f"part {locked.pk} ({locked.title})", reason)
     return locked
 
 

@@ -27,6 +27,9 @@ HIDEABLE = {
     Report.Kind.COMMENT: lambda moderator, comment, reason: services.comment_hide(
         moderator=moderator, comment=comment, reason=reason
     ),
+    Report.Kind.PART: lambda moderator, part, reason: services.part_hide(
+        moderator=moderator, part=part, reason=reason
+    ),
     Report.Kind.STORY: lambda moderator, story, reason: services.story_hide(
         moderator=moderator, story=story, reason=reason
     ),
@@ -36,6 +39,8 @@ HIDEABLE = {
 def _is_hidden(found: services.Reported) -> bool:
     if found.kind == Report.Kind.STORY:
         return found.thing.visibility == Visibility.HIDDEN
+    if found.kind == Report.Kind.PART:
+        return found.thing.hidden_at is not None
     return found.thing.is_hidden
 
 

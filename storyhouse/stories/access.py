@@ -58,6 +58,8 @@ def can_view_story(user: AnyUser, story: Story) -> bool:
 def can_view_part(user: AnyUser, part: Part) -> bool:
     if not can_view_story(user, part.story):
         return False
+    if part.hidden_at is not None and is_moderator(user):
+        return True  # a part the moderators hid
     return part.state == PartState.PUBLISHED or is_author(user, part.story)
 
 

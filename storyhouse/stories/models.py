@@ -355,6 +355,10 @@ class Part(Counts):
     body = models.TextField(
         _("body"), blank=True, help_text=_("HTML; each paragraph carries a stable id.")
     )
+    # Hidden by a moderator: taken back to a draft, which its writers may not publish again
+    # (a moderator may open it too); the reason is shown to them.
+    hidden_at = models.DateTimeField(_("hidden by the moderators"), null=True, blank=True)
+    hidden_reason = models.TextField(_("why it is hidden"), blank=True)
     tags = models.ManyToManyField(
         Tag,
         verbose_name=_("tags"),

@@ -678,6 +678,12 @@ def part_write(
     its own tags by type (names become tags), and optionally its state: draft, published
     now, or scheduled for `publish_at`."""
     _part_text_apply(part, text)
+    if state in (PartState.PUBLISHED, PartState.SCHEDULED) and part.hidden_at is not None:
+        raise ValidationError(
+            _("The moderators hid this part: it stays a draft. Why: %(reason)s")
+            % {"reason": part.hidden_reason or _("no reason given")},
+            code="hidden_part",
+        )
     if state is not None:
         part.state = state
         part.publish_at = publish_at if state == PartState.SCHEDULED else None

@@ -149,6 +149,8 @@ def part_detail(
         context = {"story": story, "part": part, "hidden": hidden}
         return render(request, "accounts/hidden_warning.html", context)
     siblings = queries.part_siblings(request.user, story)
+    if all(sibling.pk != part.pk for sibling in siblings):  # a hidden part, for a moderator
+        siblings = sorted([*siblings, part], key=lambda each: (each.position, each.pk))
     index = next(i for i, sibling in enumerate(siblings) if sibling.pk == part.pk)
     context = {
         "story": story,
