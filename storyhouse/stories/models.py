@@ -148,7 +148,7 @@ class Visibility(models.TextChoices):
 class CommentMode(models.TextChoices):
     """Who may comment on a book's parts. Closing comments keeps the ones already there."""
 
-    OPEN = "open", _("Everyone: guests (with a name) and signed-in readers")
+    OPEN = "open", _("Guests too (signing with a name), and signed-in readers")
     MEMBERS = "members", _("Signed-in readers only")
     HELD = "held", _("Signed-in readers, each comment held until I approve it")
     CLOSED = "closed", _("Nobody: comments are closed (the ones there stay)")

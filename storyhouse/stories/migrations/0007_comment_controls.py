@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='story',
             name='comment_mode',
-            field=models.CharField(choices=[('open', 'Everyone: guests (with a name) and signed-in readers'), ('members', 'Signed-in readers only'), ('held', 'Signed-in readers, each comment held until I approve it'), ('closed', 'Nobody: comments are closed (the ones there stay)')], default='members', max_length=10, verbose_name='who may comment'),
+            field=models.CharField(choices=[('open', 'Guests too (signing with a name), and signed-in readers'), ('members', 'Signed-in readers only'), ('held', 'Signed-in readers, each comment held until I approve it'), ('closed', 'Nobody: comments are closed (the ones there stay)')], default='members', max_length=10, verbose_name='who may comment'),
         ),
     ]
