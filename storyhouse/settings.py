@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "storyhouse.moderation",
     "storyhouse.community",
     "storyhouse.boundaries",
+    "storyhouse.stats",
 ]
 
 MIDDLEWARE = [

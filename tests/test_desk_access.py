@@ -114,6 +114,8 @@ ADDRESSES = [
     ("post", "/desk/series/{series}/books/", {"story": "1"}),
     ("post", "/desk/series/{series}/books/{story}/move/", {"direction": "down"}),
     ("post", "/desk/series/{series}/books/{story}/remove/", {}),
+    ("get", "/desk/stories/{story}/stats/", {}),
+    ("get", "/desk/stories/{story}/stats/?csv=parts", {}),
     ("post", "/desk/comments/{held}/", {"action": "approve"}),
     ("post", "/desk/comments/{held}/", {"action": "spam"}),
 ]
@@ -130,6 +132,7 @@ OPEN_ADDRESSES = [
     ("get", "/desk/series/new/", {}),
     ("post", "/desk/series/new/", {"title": "A series"}),
     ("get", "/desk/comments/", {}),
+    ("get", "/desk/stats/", {}),
     ("post", "/desk/comments/", {"comment_mode": "closed"}),
 ]
 

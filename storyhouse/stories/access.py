@@ -461,6 +461,18 @@ def can_wrangle_tags(user: AnyUser) -> bool:
     return roles.may(user, roles.Action.WRANGLE_TAGS)
 
 
+# Writers' statistics (storyhouse/stats)
+
+
+def is_admin(user: AnyUser) -> bool:
+    return roles.may(user, roles.Action.GRANT_ROLES)
+
+
+def can_view_stats(user: AnyUser, story: Story) -> bool:
+    """A book's statistics are for its writers and the site's admins alone."""
+    return bool(user.is_authenticated and (is_author(user, story) or is_admin(user)))
+
+
 # The community: sign-ups by invitation, the site's own pages
 
 

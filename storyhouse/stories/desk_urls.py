@@ -3,6 +3,7 @@
 from django.urls import path
 
 from storyhouse.engagement import desk_views as comments
+from storyhouse.stats import views as stats
 
 from . import desk_views as views
 from . import import_views, series_views
@@ -38,6 +39,8 @@ urlpatterns = [
         name="revision_restore",
     ),
     path("comments/", comments.comments_desk, name="comments"),
+    path("stats/", stats.writer_stats, name="stats"),
+    path("stories/<int:story_id>/stats/", stats.book_stats, name="story_stats"),
     path("comments/<int:comment_id>/", comments.comment_decide, name="comment_decide"),
     path("tags/", views.tag_options, name="tag_options"),
     path("render/", views.render_markdown, name="render_markdown"),
