@@ -10,7 +10,7 @@ PYTEST_ARGS ?= -n auto
 # Tests keep their own var/ (secret key, collected static files) apart from the demo's.
 export STORYHOUSE_VAR_DIR ?= $(CURDIR)/var/test
 
-.PHONY: demo test test-sqlite test-postgres lint format bench bench-search bench-serve serve clean
+.PHONY: demo test test-sqlite test-postgres lint format bench bench-search bench-serve bench-stats serve clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ bench: $(INSTALLED)
 N ?= 1000000
 bench-search: $(INSTALLED)
 	$(PY) -m bench.search --stories $(N)
+
+## The statistics benchmark: a book of 50 parts read 5,000,000 times over two years, on
+## SQLite then PostgreSQL: its statistics page p95, and rolling up a day of 100,000 reads.
+bench-stats: $(INSTALLED)
+	$(PY) -m bench.stats $(BENCH_STATS_ARGS)
 
 ## The load benchmark: storyhouse serve (SQLite, then PostgreSQL + Redis) and nginx under wrk.
 bench-serve: $(INSTALLED)

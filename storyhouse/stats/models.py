@@ -33,7 +33,10 @@ class PartDay(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["part", "day"], name="stats_part_day")]
-        indexes = [models.Index(fields=["story", "day"], name="stats_part_day_story")]
+        indexes = [
+            models.Index(fields=["story", "day"], name="stats_part_day_story"),
+            models.Index(fields=["day"], name="stats_part_day_day"),
+        ]
 
     def __str__(self) -> str:
         return f"part {self.part_id} on {self.day}"
@@ -48,6 +51,7 @@ class StoryDay(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["story", "day"], name="stats_story_day")]
+        indexes = [models.Index(fields=["day"], name="stats_story_day_day")]
 
     def __str__(self) -> str:
         return f"book {self.story_id} on {self.day}"
@@ -98,6 +102,10 @@ class ReaderStory(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["story", "reader"], name="stats_reader_story")
+        ]
+        indexes = [
+            models.Index(fields=["first_day"], name="stats_reader_story_opened"),
+            models.Index(fields=["binge_day"], name="stats_reader_story_binged"),
         ]
 
     def __str__(self) -> str:

@@ -98,33 +98,46 @@ def _finishes(day: datetime.date) -> None:
         )
 
 
+def _first_parts(day: datetime.date) -> dict[int, int]:
+    """Part 1 (the lowest position) of every book with a reader record that changed today."""
+    touched = set(
+        ReaderPart.objects.filter(first_day=day).values_list("story_id", flat=True).distinct()
+    )
+    touched |= set(
+        ReaderPart.objects.filter(finished_day=day).values_list("story_id", flat=True).distinct()
+    )
+    firsts: dict[int, int] = {}
+    rows = Part.objects.filter(story_id__in=touched).order_by("story_id", "-position", "-id")
+    for story_id, part_id in rows.values_list("story_id", "id").iterator():
+        firsts[story_id] = part_id  # the last one seen is the lowest position
+    return firsts
+
+
 def _from_start(day: datetime.date) -> tuple[Counter, Counter]:
     """Per part, the readers who on this day came to have opened both part 1 of its book and
     the part, and of those, who had finished the part by then (each reader and part counted
     on exactly one day, so totals are sums over days)."""
-    reader_part, part = _table(ReaderPart), _table(Part)
-    # Each book's first part (the lowest position among its parts).
-    first = (
-        f"SELECT p.story_id AS story_id, MIN(p.id) AS part_id FROM {part} p "  # noqa: S608
-        f"WHERE p.position = (SELECT MIN(q.position) FROM {part} q WHERE q.story_id = p.story_id) "
-        "GROUP BY p.story_id"
-    )
+    reader_part = _table(ReaderPart)
+    firsts = sorted(_first_parts(day).values())
     pairs = (
         f"SELECT r.part_id, r.reader, r.first_day, s.first_day, r.finished_day "  # noqa: S608
-        f"FROM {reader_part} r JOIN ({first}) f ON f.story_id = r.story_id "
-        f"JOIN {reader_part} s ON s.part_id = f.part_id AND s.reader = r.reader WHERE "
+        f"FROM {reader_part} r JOIN {reader_part} s "
+        "ON s.story_id = r.story_id AND s.reader = r.reader WHERE s.part_id IN ({}) AND "
     )
     found = {}
     with connection.cursor() as cursor:
-        # Three ways a pair comes to count on this day, each found through an index.
-        for where in (
-            "r.first_day = %s AND s.first_day <= %s",  # opened the part, part 1 before
-            "s.first_day = %s AND r.first_day < %s",  # opened part 1, the part before
-            "r.finished_day = %s AND r.finished_day = %s",  # finished the part
-        ):
-            cursor.execute(pairs + where, [day, day])
-            for part_id, reader, opened_on, started_on, finished_on in cursor.fetchall():
-                found[(part_id, reader)] = (opened_on, started_on, finished_on)
+        for start in range(0, len(firsts), 500):
+            some = firsts[start : start + 500]
+            query = pairs.format(", ".join(["%s"] * len(some)))
+            # Three ways a pair comes to count on this day, each found through an index.
+            for where in (
+                "r.first_day = %s AND s.first_day <= %s",  # opened the part, part 1 before
+                "s.first_day = %s AND r.first_day < %s",  # opened part 1, the part before
+                "r.finished_day = %s AND r.finished_day = %s",  # finished the part
+            ):
+                cursor.execute(query + where, [*some, day, day])
+                for part_id, reader, opened_on, started_on, finished_on in cursor.fetchall():
+                    found[(part_id, reader)] = (opened_on, started_on, finished_on)
     opened, finished = Counter(), Counter()
     for (part_id, _reader), (opened_on, started_on, finished_on) in found.items():
         both = max(_as_date(opened_on), _as_date(started_on))
