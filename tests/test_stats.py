@@ -181,3 +181,22 @@ def test_imported_counts_are_shown_apart(alice):
     html = signed_in(alice).get(f"/desk/stories/{story.pk}/stats/").content.decode()
     assert "Brought from another site when the book was imported" in html
     assert "900 reads" in html
+
+
+def test_the_same_numbers_come_through_the_api_for_the_writers_token(session, alice, bob):
+    from storyhouse.accounts.tokens import token_create
+
+    story, _parts = session
+    mine = Client(HTTP_AUTHORIZATION=f"Bearer {token_create(alice, 'stats')[1]}")
+    found = mine.get(f"/api/stats/books/{story.pk}?range=12m").json()
+    assert found["totals"]["reads"] == 12 and found["range"] == "12m"
+    assert [(p["opened_from_start"], p["finished_from_start"]) for p in found["parts"]] == [
+        (5, 4),
+        (4, 2),
+        (2, 2),
+    ]
+    assert len(found["over_time"]) == 12
+    theirs = Client(HTTP_AUTHORIZATION=f"Bearer {token_create(bob, 'stats')[1]}")
+    assert theirs.get(f"/api/stats/books/{story.pk}").status_code == 404
+    assert Client().get(f"/api/stats/books/{story.pk}").status_code == 404
+    assert mine.get(f"/api/stats/books/{story.pk}?range=week").status_code == 422

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, path
 from ninja import NinjaAPI
 
-from . import authors, books, docs, errors, parts, search, tags
+from . import authors, books, docs, errors, parts, search, stats, tags
 from .ratelimit import PerMinute
 
 DESCRIPTION = """Read the books, parts, tags and authors of this Storyhouse, search them as
@@ -64,3 +64,4 @@ api.add_router("/parts/", parts.router)
 api.add_router("/tags/", tags.router)
 api.add_router("/authors/", authors.router)
 api.add_router("/search/", search.router)
+api.add_router("/stats/", stats.router)

@@ -1,0 +1,88 @@
+"""Writers' statistics, the numbers of /desk/stats/ pages, for the writer's token: a book's
+(for its writers and admins; for anyone else it does not exist, a 404)."""
+
+from typing import Literal
+
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema
+
+from storyhouse.stats import figures
+from storyhouse.stories import access
+from storyhouse.stories.models import Story
+
+from . import schemas
+from .auth import OPTIONAL_TOKEN
+from .errors import responses
+
+router = Router(tags=["statistics"])
+
+
+class PartFigures(Schema):
+    number: int
+    id: int
+    title: str
+    reads: int
+    votes: int
+    comments: int
+    opened_from_start: int
+    finished_from_start: int
+
+
+class Step(Schema):
+    when: str
+    reads: int
+    votes: int
+
+
+class BookStats(Schema):
+    book: int
+    range: str
+    totals: dict[str, int]
+    imported: dict[str, int]
+    binge_share: float | None
+    parts: list[PartFigures]
+    over_time: list[Step]
+
+
+class StatsQuery(Schema):
+    range: Literal["30d", "12m", "all"] = "30d"
+
+
+@router.get(
+    "/books/{story_id}",
+    response=responses({200: BookStats}),
+    url_name="book_stats",
+    openapi_extra=OPTIONAL_TOKEN,
+)
+def book_stats(request: HttpRequest, story_id: schemas.Id, query: Query[StatsQuery]):
+    """A book's statistics, as its page at the desk shows them (`range`: 30d, 12m, all)."""
+    story = get_object_or_404(Story, pk=story_id)
+    if not access.can_view_stats(request.user, story):
+        raise Http404
+    found = figures.book_figures(story, query.range)
+    series = found.over_time
+    return {
+        "book": story.pk,
+        "range": query.range,
+        "totals": found.totals,
+        "imported": found.imported,
+        "binge_share": found.binge_share,
+        "parts": [
+            {
+                "number": row.number,
+                "id": row.part.pk,
+                "title": row.part.title,
+                "reads": row.reads,
+                "votes": row.votes,
+                "comments": row.comments,
+                "opened_from_start": row.opened,
+                "finished_from_start": row.finished,
+            }
+            for row in found.parts
+        ],
+        "over_time": [
+            {"when": label, "reads": series.values["reads"][i], "votes": series.values["votes"][i]}
+            for i, label in enumerate(series.labels)
+        ],
+    }
