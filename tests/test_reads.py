@@ -147,14 +147,19 @@ def test_the_page_shows_the_counts_from_before_this_visit(sample_path):
 
 def test_no_address_is_kept(part, reader):
     reader.get(
-        part.get_absolute_url(), REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="198.51.100.4"
+        part.get_absolute_url(),
+        REMOTE_ADDR="203.0.113.9",
+        HTTP_X_FORWARDED_FOR="198.51.100.4",
+        HTTP_REFERER="https://blog.example/a-post-about-me",
     )
     read_buffer.flush()
     fields = {field.name for field in Read._meta.get_fields()}
-    assert fields == {"id", "part", "reader", "user", "day", "created_at"}
+    assert fields == {"id", "part", "reader", "user", "day", "created_at", "source"}
     row = Read.objects.values().get()
+    assert row["source"] == "other"  # the kind of page, not its address
     for value in row.values():
-        assert "203.0.113.9" not in str(value) and "198.51.100.4" not in str(value)
+        for kept in ("203.0.113.9", "198.51.100.4", "blog.example", "a-post-about-me"):
+            assert kept not in str(value)
 
 
 def test_an_author_previewing_a_draft_part_counts_no_read(part, alice, reader):

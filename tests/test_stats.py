@@ -200,3 +200,49 @@ def test_the_same_numbers_come_through_the_api_for_the_writers_token(session, al
     assert theirs.get(f"/api/stats/books/{story.pk}").status_code == 404
     assert Client().get(f"/api/stats/books/{story.pk}").status_code == 404
     assert mine.get(f"/api/stats/books/{story.pk}?range=week").status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("referrer", "kind"),
+    [
+        ("", "direct"),
+        ("http://testserver/", "home"),
+        ("http://testserver/search/?q=sea", "search"),
+        ("http://testserver/tags/slow-burn/", "tag"),
+        ("http://testserver/discover/", "discover"),
+        ("http://testserver/library/", "library"),
+        ("http://testserver/tags/slow-burn/feed.atom", "feed"),
+        ("http://testserver/stories/1-a/parts/2-b/", "book"),
+        ("http://testserver/authors/alice/", "site"),
+        ("https://elsewhere.example/post", "other"),
+        ("not a web address", "other"),
+    ],
+)
+def test_where_a_read_came_from_is_kept_by_kind(referrer, kind):
+    from storyhouse.stats.sources import kind_of
+
+    assert kind_of(referrer, "testserver") == kind
+
+
+def test_reads_say_where_readers_came_from_without_any_address(alice, settings):
+    from storyhouse.engagement import read_buffer
+
+    settings.READS_BUFFERED = True
+    story = write_book(alice, "The Lighthouse", 1)
+    part = story.parts.get()
+    for referrer in [
+        "http://testserver/search/?q=lamp",
+        "http://testserver/search/",
+        "https://blog.example/",
+    ]:
+        browser = Client(HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
+        browser.get(part.get_absolute_url(), HTTP_REFERER=referrer)
+    read_buffer.flush()
+    assert sorted(Read.objects.values_list("source", flat=True)) == ["other", "search", "search"]
+    rollup.catch_up(TODAY)
+    html = signed_in(alice).get(f"/desk/stories/{story.pk}/stats/").content.decode()
+    found = dict(
+        re.findall(r'<tr data-source="(\w+)"><th scope="row">[^<]*</th><td>(\d+)</td>', html)
+    )
+    assert found == {"search": "2", "other": "1"}
+    assert "blog.example" not in html

@@ -43,6 +43,7 @@ class BookStats(Schema):
     binge_share: float | None
     parts: list[PartFigures]
     over_time: list[Step]
+    sources: dict[str, int]  # reads in the range by where they came from (a kind, not an address)
 
 
 class StatsQuery(Schema):
@@ -81,6 +82,7 @@ def book_stats(request: HttpRequest, story_id: schemas.Id, query: Query[StatsQue
             }
             for row in found.parts
         ],
+        "sources": {code: reads for code, _label, reads in found.sources},
         "over_time": [
             {"when": label, "reads": series.values["reads"][i], "votes": series.values["votes"][i]}
             for i, label in enumerate(series.labels)

@@ -27,6 +27,8 @@ class Read(models.Model):
     )
     day = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # Where the reader came from, by kind (storyhouse/stats/sources.py), not the address.
+    source = models.CharField(max_length=10, blank=True, default="")
 
     class Meta:
         constraints = [

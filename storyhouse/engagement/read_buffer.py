@@ -60,6 +60,7 @@ class PendingRead(NamedTuple):
     user_id: int | None
     day: datetime.date
     at: float  # seconds since the epoch: cheaper to take than a datetime, on every page view
+    source: str = ""  # where the reader came from, by kind (storyhouse/stats/sources.py)
 
 
 class Spool:
@@ -88,6 +89,7 @@ class Spool:
                 "" if read.user_id is None else str(read.user_id),
                 read.day.isoformat(),
                 repr(read.at),
+                read.source,
             )
         )
         os.write(self.fd, f"{line}\n".encode())
@@ -110,7 +112,10 @@ def _spooled(path: Path) -> list[PendingRead]:
     reads = []
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
-            part_id, story_id, reader, user_id, day, at = line.split("\t")
+            fields = line.split("\t")
+            if len(fields) == 6:  # spooled before reads kept where they came from
+                fields.append("")
+            part_id, story_id, reader, user_id, day, at, source = fields
             reads.append(
                 PendingRead(
                     int(part_id),
@@ -119,6 +124,7 @@ def _spooled(path: Path) -> list[PendingRead]:
                     int(user_id) if user_id else None,
                     datetime.date.fromisoformat(day),
                     float(at),
+                    source,
                 )
             )
         except ValueError:
@@ -179,7 +185,9 @@ class ReadBuffer:
     def __len__(self) -> int:
         return len(self._held)
 
-    def add(self, *, part_id: int, story_id: int, reader: str, user_id: int | None) -> bool:
+    def add(
+        self, *, part_id: int, story_id: int, reader: str, user_id: int | None, source: str = ""
+    ) -> bool:
         """Take a read for counting (True), or drop it (False): this process already took
         this reader's read of this part today."""
         now = time.time()
@@ -198,7 +206,7 @@ class ReadBuffer:
             if len(self._seen) > MAX_SEEN:
                 self._seen.popitem(last=False)
             read = self._held[(part_id, reader, day)] = PendingRead(
-                part_id, story_id, reader, user_id, day, now
+                part_id, story_id, reader, user_id, day, now, source
             )
             if self.spool is not None:
                 self.spool.write(read)
@@ -289,13 +297,13 @@ def write_reads(reads: Sequence[PendingRead]) -> int:
         return 0
     meta = Read._meta
     quote = connection.ops.quote_name
-    part, reader, user, day, at = (
-        meta.get_field(name) for name in ("part", "reader", "user", "day", "created_at")
+    part, reader, user, day, at, source = (
+        meta.get_field(name) for name in ("part", "reader", "user", "day", "created_at", "source")
     )
-    columns = ", ".join(quote(field.column) for field in (part, reader, user, day, at))
+    columns = ", ".join(quote(field.column) for field in (part, reader, user, day, at, source))
     unique = ", ".join(quote(field.column) for field in (part, reader, day))
     per_statement = min(
-        MAX_ROWS_PER_STATEMENT, (connection.features.max_query_params or 65_535) // 5
+        MAX_ROWS_PER_STATEMENT, (connection.features.max_query_params or 65_535) // 6
     )
     inserted: Counter[int] = Counter()
     with transaction.atomic():
@@ -308,7 +316,7 @@ def write_reads(reads: Sequence[PendingRead]) -> int:
         story_of = {read.part_id: read.story_id for read in rows}
         with connection.cursor() as cursor:
             for chunk in _chunks(rows, per_statement):
-                values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+                values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
                 params: list = []
                 for read in chunk:
                     params += [
@@ -319,6 +327,7 @@ def write_reads(reads: Sequence[PendingRead]) -> int:
                         at.get_db_prep_value(
                             datetime.datetime.fromtimestamp(read.at, datetime.UTC), connection
                         ),
+                        read.source,
                     ]
                 cursor.execute(
                     f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values} "  # noqa: S608 - names from _meta
@@ -354,10 +363,12 @@ _thread: threading.Thread | None = None
 _start_lock = threading.Lock()
 
 
-def add(*, part_id: int, story_id: int, reader: str, user_id: int | None) -> bool:
+def add(*, part_id: int, story_id: int, reader: str, user_id: int | None, source: str = "") -> bool:
     """Take a read into this process's buffer: True when it will be counted, False when this
     process already took this reader's read of this part today. Thread-safe, no I/O."""
-    return default.add(part_id=part_id, story_id=story_id, reader=reader, user_id=user_id)
+    return default.add(
+        part_id=part_id, story_id=story_id, reader=reader, user_id=user_id, source=source
+    )
 
 
 def flush() -> int:

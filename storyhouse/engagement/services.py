@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from storyhouse.accounts.models import User
+from storyhouse.stats import sources
 from storyhouse.stories import access
 from storyhouse.stories.access import AnyUser
 from storyhouse.stories.models import Change, CommentMode, Part, PartState, Story
@@ -72,7 +73,10 @@ def read_record(*, part: Part, request: HttpRequest) -> bool:
     if request.user.is_authenticated and access.is_author(request.user, part.story):
         return False  # writers rereading their own work are not readers of it
     user_id = request.user.pk if request.user.is_authenticated else None
-    taken = read_buffer.add(part_id=part.pk, story_id=part.story_id, reader=reader, user_id=user_id)
+    source = sources.kind_of(request.META.get("HTTP_REFERER", ""), request.get_host())
+    taken = read_buffer.add(
+        part_id=part.pk, story_id=part.story_id, reader=reader, user_id=user_id, source=source
+    )
     if taken and not settings.READS_BUFFERED:
         read_buffer.flush()
     return taken

@@ -28,6 +28,7 @@ from storyhouse.engagement.readers import (
     reader_cookie_set,
     valid_guest_token,
 )
+from storyhouse.stats.sources import kind_of
 from storyhouse.stories import adult_gate
 
 from .deps import ENVIRON_PAGE, ENVIRON_WATERMARK, Page
@@ -217,7 +218,11 @@ class PageCacheApp:
             part_id, story_id = entry.read
             try:
                 read_buffer.add(
-                    part_id=part_id, story_id=story_id, reader=f"g{token}", user_id=None
+                    part_id=part_id,
+                    story_id=story_id,
+                    reader=f"g{token}",
+                    user_id=None,
+                    source=kind_of(environ.get("HTTP_REFERER", ""), environ.get("HTTP_HOST", "")),
                 )
             except Exception:
                 logger.exception("A read on a cached page could not be counted")

@@ -39,6 +39,7 @@ from storyhouse.engagement import read_buffer
 from storyhouse.engagement.readers import is_bot_agent
 from storyhouse.engagement.services import PROGRESS_REOPEN_QUIET
 from storyhouse.engagement.shared_threads import actions_html
+from storyhouse.stats.sources import kind_of
 from storyhouse.stories import adult_gate
 
 from . import slots
@@ -396,6 +397,7 @@ class PersonalPages:
                     story_id=shell.story_id,
                     reader=f"u{reader.id}",
                     user_id=reader.id,
+                    source=kind_of(environ.get("HTTP_REFERER", ""), environ.get("HTTP_HOST", "")),
                 )
             except Exception:
                 logger.exception("A read on a kept signed-in page could not be counted")

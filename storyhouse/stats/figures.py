@@ -12,7 +12,8 @@ from storyhouse.engagement.models import Comment
 from storyhouse.stories import access
 from storyhouse.stories.models import Part, Story
 
-from .models import PartDay, StoryDay, WriterDay
+from . import sources
+from .models import PartDay, SourceDay, StoryDay, WriterDay
 
 # The time ranges a page offers: last 30 days by day, last 12 months and all time by month.
 RANGES = {
@@ -50,6 +51,8 @@ class BookFigures:
     parts: list[PartRow]
     binge_share: float | None  # of the book's readers, the share who read 3+ parts in a day
     paragraphs: list[dict] = field(default_factory=list)  # the most-commented paragraphs
+    # Where readers came from in the range: (kind, what the page calls it, reads).
+    sources: list[tuple[str, str, int]] = field(default_factory=list)
 
 
 def _months_back(today: datetime.date, count: int) -> list[datetime.date]:
@@ -179,7 +182,20 @@ def book_figures(story: Story, kind: str = "30d") -> BookFigures:
         parts=rows,
         binge_share=(book["bingers"] or 0) / readers if readers else None,
         paragraphs=most_commented_paragraphs(story),
+        sources=reads_by_source(story, kind),
     )
+
+
+def reads_by_source(story: Story, kind: str) -> list[tuple[str, str, int]]:
+    rows = SourceDay.objects.filter(story=story)
+    since = _since(kind)
+    if since is not None:
+        rows = rows.filter(day__gte=since)
+    found = dict(rows.values("kind").annotate(n=Sum("reads")).values_list("kind", "n"))
+    return [
+        (code, str(label), found.get(code, 0)) for code, label in sources.KINDS.items()
+        if found.get(code)
+    ]  # fmt: skip
 
 
 def most_commented_paragraphs(story: Story, limit: int = 5) -> list[dict]:

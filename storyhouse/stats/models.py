@@ -57,6 +57,24 @@ class StoryDay(models.Model):
         return f"book {self.story_id} on {self.day}"
 
 
+class SourceDay(models.Model):
+    """A book's reads on one day from one kind of page (sources.KINDS)."""
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    kind = models.CharField(max_length=10)
+    reads = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["story", "day", "kind"], name="stats_source_day")
+        ]
+        indexes = [models.Index(fields=["day"], name="stats_source_day_day")]
+
+    def __str__(self) -> str:
+        return f"book {self.story_id} from {self.kind} on {self.day}"
+
+
 class WriterDay(models.Model):
     writer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()

@@ -25,7 +25,15 @@ from storyhouse.engagement.models import (
 )
 from storyhouse.stories.models import Authorship, Part
 
-from .models import PartDay, ReaderPart, ReaderStory, Rollup, StoryDay, WriterDay
+from .models import (
+    PartDay,
+    ReaderPart,
+    ReaderStory,
+    Rollup,
+    SourceDay,
+    StoryDay,
+    WriterDay,
+)
 
 ONE_DAY = datetime.timedelta(days=1)
 # Reads reach the database within a second or two of midnight: yesterday is rolled up
@@ -250,6 +258,19 @@ def rollup_day(day: datetime.date) -> None:
                 new_bingers=bingers[story_id],
             )
             for story_id in stories
+        ],
+        batch_size=1000,
+    )
+    by_source: Counter = Counter()
+    for row in (
+        Read.objects.filter(day=day).values("part__story_id", "source").annotate(n=Count("id"))
+    ).order_by():
+        by_source[(row["part__story_id"], row["source"] or "direct")] += row["n"]
+    SourceDay.objects.filter(day=day).delete()
+    SourceDay.objects.bulk_create(
+        [
+            SourceDay(story_id=story_id, day=day, kind=kind, reads=n)
+            for (story_id, kind), n in by_source.items()
         ],
         batch_size=1000,
     )

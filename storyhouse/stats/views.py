@@ -84,6 +84,10 @@ def book_stats(request: HttpRequest, story_id: int) -> HttpResponse:
             [_("Part"), _("Paragraph"), _("Comments")],
             [[p["part"].title, p["quote"], p["comments"]] for p in found.paragraphs],
         ),
+        "sources": (
+            [_("Came from"), _("Reads")],
+            [[label, reads] for _code, label, reads in found.sources],
+        ),
     }
     table = request.GET.get("csv")
     if table is not None:
@@ -117,6 +121,15 @@ def book_stats(request: HttpRequest, story_id: int) -> HttpResponse:
                 _("Finished the part"): [row.finished for row in found.parts],
             },
         ),
+        "sources_chart": charts.bars(
+            _("Where readers came from: %(range)s") % {"range": figures.RANGES[kind]},
+            _("Came from"),
+            _("Reads"),
+            [label for _code, label, _reads in found.sources],
+            {_("Reads"): [reads for _code, _label, reads in found.sources]},
+        )
+        if found.sources
+        else None,
         "comments_chart": charts.bars(
             _("Comments on each part"),
             _("Part"),

@@ -64,7 +64,9 @@ def test_retention_matches_what_the_readers_did(new_page, live_server, live_db, 
         row = table.locator(f"tr[data-part='{number}']")
         expect(row.locator("td[data-opened]")).to_have_text(opened)
         expect(row.locator("td[data-finished]")).to_have_text(finished)
-    expect(writer.locator("figure.stats-chart svg")).to_have_count(3)
+    expect(writer.locator("figure.stats-chart svg")).to_have_count(4)
+    # Each reader opened the parts by their address: no referrer.
+    expect(writer.locator("tr[data-source=direct] td")).to_have_text("10")
     expect(writer.locator("[data-total=reads] strong")).to_have_text("10")
     look(writer, "stats-book")
     writer.get_by_role("link", name="Last 12 months").click()
