@@ -28,7 +28,7 @@ class Read(models.Model):
     day = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
     # Where the reader came from, by kind (storyhouse/stats/sources.py), not the address.
-    source = models.CharField(max_length=10, blank=True, default="")
+    source = models.CharField(max_length=10, blank=True, db_default="")
 
     class Meta:
         constraints = [
