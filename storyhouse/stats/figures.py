@@ -1,11 +1,13 @@
 """The numbers on writers' statistics pages, from the roll-ups (never from the raw reads, so
 a page costs the same for a book read five million times as for one read five times)."""
 
+import bisect
 import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from storyhouse.engagement.models import Comment
@@ -79,8 +81,6 @@ def _steps(kind: str, first: datetime.date | None) -> tuple[list[datetime.date],
 
 def _over_time(rows, kind: str, names: list[str], first: datetime.date | None) -> Series:
     """Sum daily rows (dicts with `day` and the named figures) into the range's steps."""
-    from django.utils.formats import date_format
-
     starts, fmt = _steps(kind, first)
     values = {name: [0] * len(starts) for name in names}
     for row in rows:
@@ -94,14 +94,8 @@ def _over_time(rows, kind: str, names: list[str], first: datetime.date | None) -
 
 
 def _step_of(starts: list[datetime.date], day: datetime.date) -> int:
-    low, high = 0, len(starts) - 1
-    while low < high:  # the last start on or before the day
-        middle = (low + high + 1) // 2
-        if starts[middle] <= day:
-            low = middle
-        else:
-            high = middle - 1
-    return low
+    """The step a day falls in: the last one starting on or before it."""
+    return bisect.bisect_right(starts, day) - 1
 
 
 def _since(kind: str) -> datetime.date | None:
