@@ -246,3 +246,16 @@ def test_reads_say_where_readers_came_from_without_any_address(alice, settings):
     )
     assert found == {"search": "2", "other": "1"}
     assert "blog.example" not in html
+
+
+def test_a_reader_who_opens_part_1_late_counts_from_that_day(alice):
+    story = write_book(alice, "Out of Order", ["One", "Two", "Three"])
+    one, two, _three = story.parts.order_by("position")
+    before = TODAY - datetime.timedelta(days=3)
+    late = reader("lia")
+    read(late, two, before, finish=False)
+    read(late, one, TODAY)
+    rollup.catch_up(TODAY)
+    assert not PartDay.objects.filter(part=two, day=before, new_from_start__gt=0).exists()
+    assert PartDay.objects.get(part=two, day=TODAY).new_from_start == 1
+    assert PartDay.objects.get(part=one, day=TODAY).new_from_start == 1

@@ -58,14 +58,21 @@ def _execute(sql: str, params: list) -> None:
 def _new_readers(day: datetime.date) -> None:
     """Reader records for everyone who read on this day and had none yet."""
     read, part = _table(Read), _table(Part)
-    for model, columns, select in (
-        (ReaderPart, "part_id, story_id, reader, first_day", "r.part_id, p.story_id"),
-        (ReaderStory, "story_id, reader, first_day", "DISTINCT p.story_id"),
+    # In the order of each table's unique index: its pages are then filled one after the
+    # other, not picked at random (three times faster on PostgreSQL at millions of rows).
+    for model, columns, select, order in (
+        (
+            ReaderPart,
+            "part_id, story_id, reader, first_day",
+            "r.part_id, p.story_id",
+            "r.part_id, r.reader",
+        ),
+        (ReaderStory, "story_id, reader, first_day", "DISTINCT p.story_id", "p.story_id, r.reader"),
     ):
         _execute(
             f"INSERT INTO {_table(model)} ({columns}) "  # noqa: S608 - names from the models
             f"SELECT {select}, r.reader, r.day FROM {read} r JOIN {part} p ON p.id = r.part_id "
-            "WHERE r.day = %s ON CONFLICT DO NOTHING",
+            f"WHERE r.day = %s ORDER BY {order} ON CONFLICT DO NOTHING",
             [day],
         )
 
@@ -106,46 +113,71 @@ def _finishes(day: datetime.date) -> None:
         )
 
 
-def _first_parts(day: datetime.date) -> dict[int, int]:
-    """Part 1 (the lowest position) of every book with a reader record that changed today."""
+def _books_touched(day: datetime.date) -> dict[int, list[int]]:
+    """The parts, in reading order, of every book with a reader record that changed today."""
     touched = set(
         ReaderPart.objects.filter(first_day=day).values_list("story_id", flat=True).distinct()
     )
     touched |= set(
         ReaderPart.objects.filter(finished_day=day).values_list("story_id", flat=True).distinct()
     )
-    firsts: dict[int, int] = {}
-    rows = Part.objects.filter(story_id__in=touched).order_by("story_id", "-position", "-id")
+    parts: dict[int, list[int]] = defaultdict(list)
+    rows = Part.objects.filter(story_id__in=touched).order_by("story_id", "position", "id")
     for story_id, part_id in rows.values_list("story_id", "id").iterator():
-        firsts[story_id] = part_id  # the last one seen is the lowest position
-    return firsts
+        parts[story_id].append(part_id)
+    return parts
 
 
 def _from_start(day: datetime.date) -> tuple[Counter, Counter]:
     """Per part, the readers who on this day came to have opened both part 1 of its book and
     the part, and of those, who had finished the part by then (each reader and part counted
     on exactly one day, so totals are sums over days)."""
-    reader_part = _table(ReaderPart)
-    firsts = sorted(_first_parts(day).values())
-    pairs = (
-        f"SELECT r.part_id, r.reader, r.first_day, s.first_day, r.finished_day "  # noqa: S608
-        f"FROM {reader_part} r JOIN {reader_part} s "
-        "ON s.story_id = r.story_id AND s.reader = r.reader WHERE s.part_id IN ({}) AND "
-    )
+    reader_part, reader_story = _table(ReaderPart), _table(ReaderStory)
+    parts_of = _books_touched(day)
+    firsts = sorted((story_id, parts[0]) for story_id, parts in parts_of.items())
+    columns = "r.part_id, r.reader, r.first_day, s.first_day, r.finished_day"
     found = {}
+    late: list[tuple[int, str]] = []  # (book, reader): opened part 1 today, other parts before
     with connection.cursor() as cursor:
-        for start in range(0, len(firsts), 500):
-            some = firsts[start : start + 500]
-            query = pairs.format(", ".join(["%s"] * len(some)))
-            # Three ways a pair comes to count on this day, each found through an index.
-            for where in (
-                "r.first_day = %s AND s.first_day <= %s",  # opened the part, part 1 before
-                "s.first_day = %s AND r.first_day < %s",  # opened part 1, the part before
-                "r.finished_day = %s AND r.finished_day = %s",  # finished the part
-            ):
-                cursor.execute(query + where, [*some, day, day])
+        for start in range(0, len(firsts), 400):
+            some = firsts[start : start + 400]
+            # Each book's part 1, joined to a reader's record of it by the unique index.
+            mapping = ", ".join(["(CAST(%s AS BIGINT), CAST(%s AS BIGINT))"] * len(some))
+            by_first = (
+                f"SELECT {columns} FROM {reader_part} r "  # noqa: S608 - names from the models
+                f"JOIN (VALUES {mapping}) f ON f.column1 = r.story_id "
+                f"JOIN {reader_part} s ON s.part_id = f.column2 AND s.reader = r.reader WHERE "
+            )
+            pairs = [value for pair in some for value in pair]
+            # Opened the part today, part 1 that day or before; or finished the part today.
+            for where in ("r.first_day = %s AND s.first_day <= %s", "r.finished_day = %s"):
+                cursor.execute(by_first + where, [*pairs, *[day] * where.count("%s")])
                 for part_id, reader, opened_on, started_on, finished_on in cursor.fetchall():
                     found[(part_id, reader)] = (opened_on, started_on, finished_on)
+            first_ids = ", ".join(["%s"] * len(some))
+            cursor.execute(
+                f"SELECT s.story_id, s.reader FROM {reader_part} s "  # noqa: S608
+                f"JOIN {reader_story} b ON b.story_id = s.story_id AND b.reader = s.reader "
+                f"WHERE s.first_day = %s AND s.part_id IN ({first_ids}) AND b.first_day < %s",
+                [day, *[part_id for _story, part_id in some], day],
+            )
+            late += cursor.fetchall()
+        # The parts those readers had opened before (rare: found by the unique index).
+        by_book: dict[int, list[str]] = defaultdict(list)
+        for story_id, reader in late:
+            by_book[story_id].append(reader)
+        for story_id, readers in by_book.items():
+            part_ids = ", ".join(["%s"] * len(parts_of[story_id]))
+            for start in range(0, len(readers), 400):
+                some_readers = readers[start : start + 400]
+                cursor.execute(
+                    f"SELECT part_id, reader, first_day, finished_day FROM {reader_part} "  # noqa: S608
+                    f"WHERE part_id IN ({part_ids}) "
+                    f"AND reader IN ({', '.join(['%s'] * len(some_readers))}) AND first_day < %s",
+                    [*parts_of[story_id], *some_readers, day],
+                )
+                for part_id, reader, opened_on, finished_on in cursor.fetchall():
+                    found[(part_id, reader)] = (opened_on, day, finished_on)
     opened, finished = Counter(), Counter()
     for (part_id, _reader), (opened_on, started_on, finished_on) in found.items():
         both = max(_as_date(opened_on), _as_date(started_on))
@@ -168,6 +200,10 @@ def _count_by(queryset, field: str, start, end, *keys: str) -> Counter:
 @transaction.atomic
 def rollup_day(day: datetime.date) -> None:
     """Make this day's rows afresh from the records (and the reader records it adds to)."""
+    if connection.vendor == "postgresql":
+        # Everything here can be made again from the records (catch_up rolls up again any
+        # day not final): no need to wait for the disk at commit.
+        _execute("SET LOCAL synchronous_commit TO OFF", [])
     _new_readers(day)
     _binges(day)
     _finishes(day)
