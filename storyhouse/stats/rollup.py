@@ -36,6 +36,8 @@ from .models import (
 )
 
 ONE_DAY = datetime.timedelta(days=1)
+# The PostgreSQL advisory lock that keeps two roll-ups from writing the same day at once.
+ROLLUP_LOCK = 0x5707_5A75
 # Reads reach the database within a second or two of midnight: yesterday is rolled up
 # once more with today, to take in the last of them.
 SETTLING_DAYS = 1
@@ -201,6 +203,9 @@ def _count_by(queryset, field: str, start, end, *keys: str) -> Counter:
 def rollup_day(day: datetime.date) -> None:
     """Make this day's rows afresh from the records (and the reader records it adds to)."""
     if connection.vendor == "postgresql":
+        # Several workers may roll up at once (one beside each server): one at a time, each
+        # making the same rows. (SQLite takes one writer at a time anyway.)
+        _execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK])
         # Everything here can be made again from the records (catch_up rolls up again any
         # day not final): no need to wait for the disk at commit.
         _execute("SET LOCAL synchronous_commit TO OFF", [])
