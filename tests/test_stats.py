@@ -259,3 +259,15 @@ def test_a_reader_who_opens_part_1_late_counts_from_that_day(alice):
     assert not PartDay.objects.filter(part=two, day=before, new_from_start__gt=0).exists()
     assert PartDay.objects.get(part=two, day=TODAY).new_from_start == 1
     assert PartDay.objects.get(part=one, day=TODAY).new_from_start == 1
+
+
+def test_comments_on_a_paragraph_are_counted_apart(session, alice, bob):
+    story, (one, two, _three) = session
+    about = paragraphs.paragraphs(two.body)[1].id
+    engagement.comment_post(author=bob, part=two, body="This line!", paragraph=about)
+    engagement.comment_post(author=bob, part=two, body="The whole part.")
+    rollup.catch_up(TODAY)
+    html = signed_in(alice).get(f"/desk/stories/{story.pk}/stats/").content.decode()
+    row = re.search(r'<tr data-part="2">(.*?)</tr>', html, re.S)[1]
+    assert "<td>2</td><td data-inline>1</td>" in row
+    assert "?paragraph=" + about in html  # the most-commented paragraph, linked

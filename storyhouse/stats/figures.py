@@ -40,6 +40,7 @@ class PartRow:
     reads: int = 0
     votes: int = 0
     comments: int = 0
+    inline: int = 0  # of those, about one paragraph
     opened: int = 0  # of the readers who opened part 1, how many opened this part
     finished: int = 0  # ... and finished it
 
@@ -131,6 +132,14 @@ def book_figures(story: Story, kind: str = "30d") -> BookFigures:
         )
         .order_by()
     }
+    # Comments standing now, about one paragraph: few beside reads, so counted as they are.
+    inline = dict(
+        Comment.objects.filter(part__story=story, held_at=None, deleted_at=None, hidden_at=None)
+        .exclude(paragraph="")
+        .values("part_id")
+        .annotate(n=Count("id"))
+        .values_list("part_id", "n")
+    )
     rows = []
     for number, part in enumerate(parts, start=1):
         found = per_part.get(part.pk, {})
@@ -141,6 +150,7 @@ def book_figures(story: Story, kind: str = "30d") -> BookFigures:
                 reads=found.get("reads") or 0,
                 votes=found.get("votes") or 0,
                 comments=found.get("comments") or 0,
+                inline=inline.get(part.pk, 0),
                 opened=found.get("opened") or 0,
                 finished=found.get("finished") or 0,
             )

@@ -64,6 +64,7 @@ def book_stats(request: HttpRequest, story_id: int) -> HttpResponse:
                 _("Reads"),
                 _("Votes"),
                 _("Comments"),
+                _("About one paragraph"),
                 _("Opened, of readers from part 1"),
                 _("Finished, of readers from part 1"),
             ],
@@ -74,6 +75,7 @@ def book_stats(request: HttpRequest, story_id: int) -> HttpResponse:
                     row.reads,
                     row.votes,
                     row.comments,
+                    row.inline,
                     row.opened,
                     row.finished,
                 ]
@@ -135,7 +137,10 @@ def book_stats(request: HttpRequest, story_id: int) -> HttpResponse:
             _("Part"),
             _("Comments"),
             numbers,
-            {_("Comments"): [row.comments for row in found.parts]},
+            {
+                _("Comments"): [row.comments for row in found.parts],
+                _("About one paragraph"): [row.inline for row in found.parts],
+            },
         ),
     }
     return render(request, "stats/book.html", context)
