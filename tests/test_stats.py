@@ -202,6 +202,29 @@ def test_the_same_numbers_come_through_the_api_for_the_writers_token(session, al
     assert mine.get(f"/api/stats/books/{story.pk}?range=week").status_code == 422
 
 
+def test_the_writers_own_numbers_come_through_the_api_for_their_token(session, alice, bob):
+    from storyhouse.accounts.tokens import token_create
+
+    story, _parts = session
+    engagement.follow(follower=bob, writer=alice)
+    rollup.catch_up(TODAY)
+    mine = Client(HTTP_AUTHORIZATION=f"Bearer {token_create(alice, 'stats')[1]}")
+    found = mine.get("/api/stats/?range=30d").json()
+    assert found["writer"] == "alice" and found["totals"]["reads"] == 12
+    assert found["followers"] == 1
+    assert found["books"] == [
+        {"book": story.pk, "title": "The Lighthouse", "reads": 12, "votes": 0, "comments": 0}
+    ]
+    assert len(found["over_time"]) == 30 and found["over_time"][-1]["reads"] == 12
+    assert found["followers_over_time"][-1]["new_followers"] == 1
+    # Bob's token shows Bob's numbers, never Alice's.
+    theirs = Client(HTTP_AUTHORIZATION=f"Bearer {token_create(bob, 'stats')[1]}")
+    assert theirs.get("/api/stats/").json()["books"] == []
+    nobody = Client().get("/api/stats/")
+    assert nobody.status_code == 401 and "personal token" in nobody.json()["message"]
+    assert mine.get("/api/stats/?range=week").status_code == 422
+
+
 @pytest.mark.parametrize(
     ("referrer", "kind"),
     [

@@ -134,7 +134,10 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return _json(api, request, exc.status_code, exc.message)
+        response = _json(api, request, exc.status_code, exc.message)
+        if exc.status_code == 401:
+            response["WWW-Authenticate"] = 'Bearer realm="Storyhouse"'
+        return response
 
     @api.exception_handler(Exception)
     def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -1,11 +1,14 @@
-"""Writers' statistics, the numbers of /desk/stats/ pages, for the writer's token: a book's
-(for its writers and admins; for anyone else it does not exist, a 404)."""
+"""Writers' statistics, the numbers of the /desk/stats/ pages, for the writer's token: their own
+(all their books, followers over time) and a book's (for its writers and admins; for anyone
+else it does not exist, a 404)."""
 
 from typing import Literal
 
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
+from ninja.errors import HttpError
 
 from storyhouse.stats import figures
 from storyhouse.stories import access
@@ -46,8 +49,73 @@ class BookStats(Schema):
     sources: dict[str, int]  # reads in the range by where they came from (a kind, not an address)
 
 
+class BookTotals(Schema):
+    book: int
+    title: str
+    reads: int
+    votes: int
+    comments: int
+
+
+class FollowerStep(Schema):
+    when: str
+    new_followers: int
+
+
+class WriterStats(Schema):
+    writer: str
+    range: str
+    totals: dict[str, int]
+    followers: int
+    books: list[BookTotals]
+    over_time: list[Step]
+    followers_over_time: list[FollowerStep]
+
+
 class StatsQuery(Schema):
     range: Literal["30d", "12m", "all"] = "30d"
+
+
+@router.get(
+    "/",
+    response=responses({200: WriterStats}),
+    url_name="writer_stats",
+    openapi_extra=OPTIONAL_TOKEN,
+)
+def writer_stats(request: HttpRequest, query: Query[StatsQuery]):
+    """Your own statistics, as /desk/stats/ shows them: every book's totals, reads and votes
+    over time, new followers over time (`range`: 30d, 12m, all)."""
+    if not request.user.is_authenticated:
+        raise HttpError(
+            401,
+            _(
+                "Your statistics need your personal token: send it as "
+                "“Authorization: Bearer <token>”. You can make one on your account page."
+            ),
+        )
+    found = figures.writer_figures(request.user, query.range)
+    series, followers = found.over_time, found.followers
+    return {
+        "writer": request.user.username,
+        "range": query.range,
+        "totals": found.totals,
+        "followers": found.followers_total,
+        "books": [
+            {"book": story.pk, "title": story.title, **totals} for story, totals in found.books
+        ],
+        "over_time": _steps(series),
+        "followers_over_time": [
+            {"when": label, "new_followers": followers.values["follows"][i]}
+            for i, label in enumerate(followers.labels)
+        ],
+    }
+
+
+def _steps(series: figures.Series) -> list[dict]:
+    return [
+        {"when": label, "reads": series.values["reads"][i], "votes": series.values["votes"][i]}
+        for i, label in enumerate(series.labels)
+    ]
 
 
 @router.get(
@@ -62,7 +130,6 @@ def book_stats(request: HttpRequest, story_id: schemas.Id, query: Query[StatsQue
     if not access.can_view_stats(request.user, story):
         raise Http404
     found = figures.book_figures(story, query.range)
-    series = found.over_time
     return {
         "book": story.pk,
         "range": query.range,
@@ -83,8 +150,5 @@ def book_stats(request: HttpRequest, story_id: schemas.Id, query: Query[StatsQue
             for row in found.parts
         ],
         "sources": {code: reads for code, _label, reads in found.sources},
-        "over_time": [
-            {"when": label, "reads": series.values["reads"][i], "votes": series.values["votes"][i]}
-            for i, label in enumerate(series.labels)
-        ],
+        "over_time": _steps(found.over_time),
     }
