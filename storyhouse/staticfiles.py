@@ -1,5 +1,8 @@
 """Static files: hashed, compressed names once collected; plain names before that."""
 
+import os
+from collections.abc import Iterable, Iterator
+
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 
@@ -13,3 +16,20 @@ class StaticFilesStorage(CompressedManifestStaticFilesStorage):
             return super().stored_name(name)
         except ValueError:
             return name
+
+    def compress_files(self, paths: Iterable[str]) -> Iterator[tuple[str, str]]:
+        # whitenoise compresses every file on every run, seconds at each start of `storyhouse
+        # serve`. A hashed name's content is fixed by its name, so a compressed copy of it is
+        # done for good; a plain name's is done while it is as new as the file.
+        hashed = set(self.hashed_files.values())
+        return super().compress_files(
+            [path for path in paths if not self._compressed(path, path in hashed)]
+        )
+
+    def _compressed(self, name: str, hashed: bool) -> bool:
+        full = self.path(name)
+        try:
+            made = os.stat(full + ".gz").st_mtime
+            return hashed or made >= os.stat(full).st_mtime - 0.001  # whitenoise copies mtimes
+        except OSError:
+            return False

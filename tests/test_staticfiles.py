@@ -1,0 +1,41 @@
+"""collectstatic (run at every start of `storyhouse serve`) compresses a file once, and again
+only when it changed: the compressed copies a browser gets are always those of the file."""
+
+import gzip
+import os
+
+from django.core.management import call_command
+
+
+def collect() -> None:
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def test_a_changed_file_is_compressed_again_and_an_unchanged_one_is_left(tmp_path, settings):
+    source = tmp_path / "source"
+    source.mkdir()
+    sheet = source / "extra.css"
+    sheet.write_text("body { color: navy; }\n" * 40)
+    settings.STATICFILES_DIRS = [source]
+    settings.STATIC_ROOT = tmp_path / "collected"
+    collect()
+    plain_gz = settings.STATIC_ROOT / "extra.css.gz"
+    assert gzip.decompress(plain_gz.read_bytes()) == sheet.read_bytes()
+    admin_gz = next(settings.STATIC_ROOT.glob("admin/css/base.*.css.gz"))
+    compressed_at = admin_gz.stat().st_mtime_ns, plain_gz.stat().st_mtime_ns
+
+    collect()  # nothing changed: nothing compressed again
+    assert (admin_gz.stat().st_mtime_ns, plain_gz.stat().st_mtime_ns) == compressed_at
+
+    sheet.write_text("body { color: maroon; }\n" * 40)
+    later = sheet.stat().st_mtime + 5  # a later edit, whatever the clock's resolution
+    os.utime(sheet, (later, later))
+    collect()
+    assert gzip.decompress(plain_gz.read_bytes()) == sheet.read_bytes()
+    hashed = [
+        path
+        for path in settings.STATIC_ROOT.glob("extra.*.css.gz")
+        if gzip.decompress(path.read_bytes()) == sheet.read_bytes()
+    ]
+    assert len(hashed) == 1
+    assert admin_gz.stat().st_mtime_ns == compressed_at[0]
