@@ -27,6 +27,12 @@ def test_a_changed_file_is_compressed_again_and_an_unchanged_one_is_left(tmp_pat
     collect()  # nothing changed: nothing compressed again
     assert (admin_gz.stat().st_mtime_ns, plain_gz.stat().st_mtime_ns) == compressed_at
 
+    whole = admin_gz.read_bytes()  # a compressed copy cut short is made again
+    admin_gz.write_bytes(whole[: len(whole) // 2])
+    collect()
+    assert admin_gz.read_bytes() == whole
+    compressed_at = admin_gz.stat().st_mtime_ns, plain_gz.stat().st_mtime_ns
+
     sheet.write_text("body { color: maroon; }\n" * 40)
     later = sheet.stat().st_mtime + 5  # a later edit, whatever the clock's resolution
     os.utime(sheet, (later, later))
