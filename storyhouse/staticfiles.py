@@ -29,14 +29,14 @@ class StaticFilesStorage(CompressedManifestStaticFilesStorage):
     def _compressed(self, name: str, hashed: bool) -> bool:
         full = self.path(name)
         try:
-            size = os.stat(full).st_size
+            source = os.stat(full)
             with open(full + ".gz", "rb") as compressed:
                 made = os.fstat(compressed.fileno()).st_mtime
                 # A gzip file ends with the size of what it holds: a copy cut short (a run
                 # stopped halfway) is made again.
                 compressed.seek(-4, os.SEEK_END)
-                whole = int.from_bytes(compressed.read(4), "little") == size % 2**32
+                whole = int.from_bytes(compressed.read(4), "little") == source.st_size % 2**32
         except OSError:
             return False
         # whitenoise gives the compressed copy the file's mtime
-        return whole and (hashed or made >= os.stat(full).st_mtime - 0.001)
+        return whole and (hashed or made >= source.st_mtime - 0.001)

@@ -20,6 +20,9 @@ BROWSER_AGENT = (
 
 T = TypeVar("T")
 
+# This pass of the suite runs on PostgreSQL (make test-postgres), not SQLite.
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+
 
 def needs_tool(command: str, package: str) -> pytest.MarkDecorator:
     """Mark a test that runs a Debian tool (epubcheck, ebook-meta, ...): skipped where the tool

@@ -19,6 +19,7 @@ import pytest
 import redis
 
 from tests.browsing import Browser, eventually, page_showing, publish_book, storyhouse_command
+from tests.helpers import ON_POSTGRES
 from tests.test_serve import free_port, isolated_env
 
 # Redis database 3 is this test's own: it is emptied at the start.
@@ -47,7 +48,6 @@ def unreachable() -> str:
 
 # It makes its own database, so it runs once, in the PostgreSQL pass. In CI both services
 # must be there: the test runs, and fails without them.
-ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 MISSING = "" if os.environ.get("CI") == "true" or not ON_POSTGRES else unreachable()
 pytestmark = [
     pytest.mark.skipif(

@@ -21,10 +21,8 @@ from pathlib import Path
 from django.conf import settings
 
 from tests.browsing import ShowRedirects
-from tests.helpers import BROWSER_AGENT
+from tests.helpers import BROWSER_AGENT, ON_POSTGRES
 from tests.test_serve import free_port, isolated_env, wait_for
-
-ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 
 
 @contextmanager

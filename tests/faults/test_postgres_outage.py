@@ -17,13 +17,15 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.helpers import ON_POSTGRES
+
 from .cluster import Cluster, why_not_here
 from .site import Browser, Site, set_up
 
 REASON = why_not_here()
 pytestmark = [
     pytest.mark.skipif(
-        not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
+        not ON_POSTGRES,
         reason="runs in the PostgreSQL pass (make test-postgres): it brings its own cluster, "
         "so a second run on the SQLite pass would test nothing new",
     ),

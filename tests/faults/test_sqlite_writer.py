@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from .site import ON_POSTGRES, Answer, Browser, Site, fresh_database, set_up
+from tests.helpers import ON_POSTGRES
+
+from .site import Answer, Browser, Site, fresh_database, set_up
 
 pytestmark = pytest.mark.skipif(
     ON_POSTGRES, reason="SQLite's write lock: the SQLite pass runs this (DATABASE_URL unset)"
