@@ -3,10 +3,13 @@
 For each database (SQLite, then PostgreSQL + Redis) it sets up a site of its own under
 var/bench-serve/<db>/ (migrate, the sample story, a demo corpus, a reader account), starts
 `storyhouse serve --workers 2` with DEBUG off, signs the reader in over HTTP, and starts nginx
-serving the guest part page's exact bytes as a static file. Then `wrk` asks, each target after
-a short warm-up: nginx static, the guest part page, a book page, a search page and the part
+serving the guest part page's exact bytes as a static file, and the same bytes from a bare WSGI
+callable under granian. Then `wrk` asks, each target after a short warm-up: nginx static, the
+bare callable and the guest part page, one after the other in several rounds (this machine's
+speed drifts by a fifth from one minute to the next: each round compares targets measured
+side by side, and the median round is reported); then a book page, a search page and the part
 page for the signed-in reader. Guests carry a browser User-Agent and one of 5,000 reader
-cookies per run, so their reads are counted; after the guest part run the reads the database
+cookies per run, so their reads are counted; after the guest part runs the reads the database
 counted are compared with the distinct cookies wrk sent.
 
 It prints req/s, p50, p99 and errors per target, then the goals with PASS or FAIL. The exit code
@@ -110,10 +113,38 @@ class Result:
     problem: str = ""
 
 
+def median_round(rounds: list[Result]) -> Result:
+    """One target's rounds as one result: the median round's req/s and latencies (by req/s),
+    with the requests, errors and cookies of all the rounds."""
+    ranked = sorted(rounds, key=lambda result: result.rps)
+    middle = ranked[(len(ranked) - 1) // 2]
+    cookies = [result.distinct_cookies for result in rounds if result.distinct_cookies is not None]
+    return Result(
+        target=middle.target,
+        url=middle.url,
+        rps=middle.rps,
+        p50_ms=middle.p50_ms,
+        p99_ms=middle.p99_ms,
+        requests=sum(result.requests for result in rounds),
+        errors=sum(result.errors for result in rounds),
+        distinct_cookies=sum(cookies) if cookies else None,
+        problem="; ".join(result.problem for result in rounds if result.problem),
+    )
+
+
+def round_ratios(parts: list[Result], statics: list[Result]) -> list[float]:
+    """Guest part req/s over nginx req/s, round by round."""
+    return [
+        part.rps / static.rps if static.rps else 0.0
+        for part, static in zip(parts, statics, strict=True)
+    ]
+
+
 @dataclass
 class Run:
     database: str
     results: dict[str, Result] = field(default_factory=dict)
+    ratios: list[float] = field(default_factory=list)  # guest part over nginx, each round
     reads_counted: int | None = None
     skipped: str = ""
 
@@ -286,11 +317,15 @@ def site_facts(part_url: str, password: str) -> dict:
     }
 
 
-def reads_counted(part_id: str, prefix: str) -> dict:
-    """(In the site's Django) reads of the part by the guests whose cookies begin with prefix."""
+def reads_counted(part_id: str, *prefixes: str) -> dict:
+    """(In the site's Django) reads of the part by the guests whose cookies begin with one of
+    the prefixes."""
     from storyhouse.engagement.models import Read
 
-    reads = Read.objects.filter(part_id=int(part_id), reader__startswith=f"g{prefix}").count()
+    reads = sum(
+        Read.objects.filter(part_id=int(part_id), reader__startswith=f"g{prefix}").count()
+        for prefix in prefixes
+    )
     return {"reads": reads}
 
 
@@ -429,6 +464,7 @@ class Load:
     threads: int
     script: Path
     cookies: int = GUEST_COOKIES
+    rounds: int = 3  # of nginx static, the bare callable and the guest part page
 
     def wrk(self, url: str, seconds: int, *, cookie: str = "", prefix: str = "") -> str:
         command = ["wrk", f"-t{self.threads}", f"-c{self.connections}", f"-d{seconds}s"]
@@ -492,19 +528,6 @@ def bench_database(database: str, args, load: Load, console: Console) -> Run:
         conf = nginx_files(Path(nginx_root), nginx_port, page)
         nginx_log = Path(nginx_root) / "nginx.out"
         nginx = ["nginx", "-p", nginx_root, "-c", str(conf), "-g", "daemon off;"]
-        with started(nginx, env, nginx_log) as static:
-            static_url = f"http://127.0.0.1:{nginx_port}/part.html"
-            wait_until_up(static_url, static, nginx_log)
-            console.print(
-                f"{database}: {site}/ with {WORKERS} workers; nginx static at {static_url} "
-                f"({len(page):,} bytes); wrk -t{load.threads} -c{load.connections} "
-                f"-d{load.duration}s after a {WARM_UP_SECONDS} s warm-up each"
-            )
-            # nginx and the bare callable right before the guest part page, in the same conditions.
-            console.print("  nginx static…")
-            run.results["static"] = load.measure(
-                "nginx static", static_url, guests=guest_prefix("s")
-            )
         # The same bytes from a bare WSGI callable under granian, as `storyhouse serve` runs it.
         bare_port = free_port()
         (Path(nginx_root) / "bare.html").write_bytes(page)
@@ -517,19 +540,49 @@ def bench_database(database: str, args, load: Load, console: Console) -> Run:
             *("--blocking-threads", str(2 * (os.cpu_count() or 1) + 1)),
             "bench.bare_wsgi:application",
         ]
-        with started(bare, bare_env, bare_log) as bare_server:
+        with (
+            started(nginx, env, nginx_log) as static,
+            started(bare, bare_env, bare_log) as bare_server,
+        ):
+            static_url = f"http://127.0.0.1:{nginx_port}/part.html"
             bare_url = f"http://127.0.0.1:{bare_port}/"
+            wait_until_up(static_url, static, nginx_log)
             wait_until_up(bare_url, bare_server, bare_log)
-            console.print("  bare WSGI callable…")
-            run.results["bare"] = load.measure(
-                "bare WSGI (granian)", bare_url, guests=guest_prefix("w")
+            console.print(
+                f"{database}: {site}/ with {WORKERS} workers; nginx static at {static_url} "
+                f"({len(page):,} bytes); wrk -t{load.threads} -c{load.connections} "
+                f"-d{load.duration}s after a {WARM_UP_SECONDS} s warm-up each"
             )
-        console.print("  guest part page…")
-        guests = guest_prefix("p")
-        part = load.measure("guest part page", site + facts["part"], guests=guests)
-        run.results["part"] = part
+            # Side by side, round after round: the machine's drift touches all three alike.
+            rounds: dict[str, list[Result]] = {"static": [], "bare": [], "part": []}
+            measured: list[str] = []  # the guest part runs' cookie prefixes
+            for number in range(1, load.rounds + 1):
+                console.print(
+                    f"  round {number} of {load.rounds}: nginx static, bare WSGI callable, "
+                    "guest part page…"
+                )
+                rounds["static"].append(
+                    load.measure("nginx static", static_url, guests=guest_prefix("s"))
+                )
+                rounds["bare"].append(
+                    load.measure("bare WSGI (granian)", bare_url, guests=guest_prefix("w"))
+                )
+                guests = guest_prefix("p")
+                measured.append(guests + "m")
+                rounds["part"].append(
+                    load.measure("guest part page", site + facts["part"], guests=guests)
+                )
+                static_rps, bare_rps, part_rps = (rounds[t][-1].rps for t in rounds)
+                console.print(
+                    f"    nginx {static_rps:,.0f} req/s, bare {bare_rps:,.0f}, guest part "
+                    f"{part_rps:,.0f}: {part_rps / static_rps if static_rps else 0:.1%} of nginx",
+                    style="dim",
+                )
+        for target, results in rounds.items():
+            run.results[target] = median_round(results)
+        run.ratios = round_ratios(rounds["part"], rounds["static"])
         time.sleep(READ_BUFFER_WAIT)
-        run.reads_counted = in_django(env, "reads_counted", str(facts["part_id"]), guests + "m")[
+        run.reads_counted = in_django(env, "reads_counted", str(facts["part_id"]), *measured)[
             "reads"
         ]
         console.print("  guest book page…")
@@ -559,7 +612,8 @@ def report(run: Run, load: Load, console: Console) -> list[bool]:
     if run.skipped:
         return []
     table = Table(
-        title=f"{run.database}: wrk -t{load.threads} -c{load.connections} -d{load.duration}s"
+        title=f"{run.database}: wrk -t{load.threads} -c{load.connections} -d{load.duration}s "
+        f"(the first three: the median of {load.rounds} rounds)"
     )
     for column in ("target", "req/s", "p50 ms", "p99 ms", "requests", "errors"):
         table.add_column(column, justify="left" if column == "target" else "right")
@@ -580,29 +634,30 @@ def report(run: Run, load: Load, console: Console) -> list[bool]:
         console.print(f"  {result.target}: {result.url}", style="dim", soft_wrap=True)
 
     static, part, signed_in = run.results["static"], run.results["part"], run.results["signed_in"]
-    ratio = part.rps / static.rps if static.rps else 0.0
+    ratio = sorted(run.ratios)[(len(run.ratios) - 1) // 2] if run.ratios else 0.0
+    each = ", ".join(f"{one:.1%}" for one in run.ratios)
     cookies = part.distinct_cookies or 0
     counted = run.reads_counted or 0
     clean = not part.errors and not part.problem
     goals = [
         (
             ratio >= GOALS["ratio"] and clean,
-            f"guest part page at {ratio:.1%} of nginx static ({part.rps:,.0f} vs "
-            f"{static.rps:,.0f} req/s{'' if clean else ', with errors'}; goal >= "
-            f"{GOALS['ratio']:.0%})",
+            f"guest part page at {ratio:.1%} of nginx static, the median of {len(run.ratios)} "
+            f"rounds ({each}){'' if clean else ', with errors'}; goal >= {GOALS['ratio']:.0%}",
         ),
         (
             # Requests still in flight when wrk stops may or may not have been answered: every
             # answered cookie must be counted, and no cookie twice.
             part.requests > 0 and min(part.requests, cookies) <= counted <= cookies,
             f"reads counted: {counted:,} in the database for {cookies:,} distinct guest cookies "
-            f"sent, {part.requests:,} requests answered (goal: one read per cookie answered, "
-            f"none twice, {READ_BUFFER_WAIT} s after the run)",
+            f"sent, {part.requests:,} requests answered in {len(run.ratios)} runs (goal: one "
+            f"read per cookie answered, none twice, {READ_BUFFER_WAIT} s after the last run)",
         ),
         (
             # No request answered in the run is no latency met.
             part.requests > 0 and part.p99_ms <= GOALS["p99_ms"],
-            f"guest part page p99 {part.p99_ms:.2f} ms at {load.connections} connections "
+            f"guest part page p99 {part.p99_ms:.2f} ms at {load.connections} connections, "
+            "median round "
             f"(goal <= {GOALS['p99_ms']:.0f} ms)",
         ),
         (
@@ -619,7 +674,7 @@ def report(run: Run, load: Load, console: Console) -> list[bool]:
         console.print(
             f"     {run.database}: a bare WSGI callable under granian answers at "
             f"{bare.rps / static.rps:.1%} of nginx static; the guest part page at "
-            f"{part.rps / bare.rps:.1%} of that"
+            f"{part.rps / bare.rps:.1%} of that (median rounds)"
         )
     return [met for met, _line in goals]
 
@@ -636,6 +691,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds of nginx static, bare callable and guest part page (3)",
+    )
+    parser.add_argument(
         "--databases", default="sqlite,postgres", help="sqlite, postgres or both (default)"
     )
     parser.add_argument("--stories", type=int, default=300, help="demo books to write (300)")
@@ -643,6 +704,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     console = Console(highlight=False)
 
+    if args.rounds < 1:
+        parser.error("--rounds: give at least 1")
     databases = [name.strip() for name in args.databases.split(",") if name.strip()]
     unknown = sorted(set(databases) - {"sqlite", "postgres"})
     if unknown or not databases:
@@ -660,7 +723,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="storyhouse-wrk-") as scripts:
         script = Path(scripts) / "guests.lua"
         script.write_text(GUEST_SCRIPT)
-        load = Load(args.duration, args.connections, args.threads, script)
+        load = Load(args.duration, args.connections, args.threads, script, rounds=args.rounds)
         met: list[bool] = []
         try:
             for database in databases:

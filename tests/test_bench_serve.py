@@ -6,7 +6,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from bench.serve import GUEST_SCRIPT, Load, Result, parse_wrk
+from bench.serve import GUEST_SCRIPT, Load, Result, median_round, parse_wrk, round_ratios
 from storyhouse.engagement.readers import BOT_AGENTS, GUEST_TOKEN
 from tests.helpers import needs_tool
 
@@ -83,3 +83,23 @@ def test_guests_send_a_browser_agent_and_distinct_reader_cookies(tmp_path: Path)
     assert all(GUEST_TOKEN.match(token) for token in tokens), tokens
     assert len(tokens) == 7 == result.distinct_cookies
     assert not any(BOT_AGENTS.search(agent) for _cookie, agent in seen)
+
+
+def test_rounds_are_summed_up_by_the_median_round():
+    rounds = [
+        Result("guest part page", "/", rps=rps, p50_ms=p50, p99_ms=p99, requests=n, errors=e)
+        for rps, p50, p99, n, e in [
+            (900, 3, 30, 9_000, 1),
+            (1_000, 1, 10, 10_000, 0),
+            (800, 2, 20, 8_000, 0),
+        ]
+    ]
+    for result in rounds:
+        result.distinct_cookies = 5_000
+    summed = median_round(rounds)
+    # The median round's own figures, never a mix of rounds...
+    assert (summed.rps, summed.p50_ms, summed.p99_ms) == (900, 3, 30)
+    # ...and everything every round asked and counted.
+    assert (summed.requests, summed.errors, summed.distinct_cookies) == (27_000, 1, 15_000)
+    statics = [Result("nginx", "/", rps=rps) for rps in (1_800, 2_500, 1_600)]
+    assert round_ratios(rounds, statics) == [0.5, 0.4, 0.5]

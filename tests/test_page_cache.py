@@ -660,3 +660,28 @@ def test_the_reader_cookie_is_read_as_django_reads_it(header, value):
 
     assert cookie_value(header, "storyhouse_reader") == value
     assert parse_cookie(header).get("storyhouse_reader") == value
+
+
+@pytest.mark.parametrize("https", [False, True])
+def test_a_first_visit_to_a_kept_page_gets_the_cookie_the_middleware_gives(settings, https):
+    """The page cache writes the reader cookie itself (Django's cookie machinery is slow
+    for a hit); it must say what reader_cookie_set says, Secure on an HTTPS site included."""
+    from http.cookies import SimpleCookie
+
+    from django.http import HttpResponse
+    from django.utils.http import parse_http_date
+
+    from storyhouse.engagement.readers import reader_cookie_header, reader_cookie_set
+
+    settings.HTTPS = https
+    token = "a-first-visit-token-0001"
+    ours = SimpleCookie(reader_cookie_header(token))[COOKIE]
+    response = HttpResponse()
+    reader_cookie_set(response, token)
+    django = response.cookies[COOKIE]
+    assert ours.value == django.value == token
+    for attribute in ("max-age", "path", "httponly", "samesite", "secure"):
+        assert str(ours[attribute]) == str(django[attribute]), attribute
+    assert bool(ours["secure"]) is https
+    # The expiry moves with the clock: made in the same second or the one before.
+    assert 0 <= parse_http_date(django["expires"]) - parse_http_date(ours["expires"]) <= 1

@@ -194,12 +194,16 @@ class ReadBuffer:
         if now >= self._today_until:
             self._today, self._today_until = timezone.localdate(), now + 1.0
         day = self._today
+        seen = (part_id, reader)
+        # The common case on a busy page, answered without the lock. (The day first: once
+        # it is today's, what `_seen` holds was seen today.)
+        if day == self._seen_day and seen in self._seen:
+            return False
         dropped = 0
         with self._lock:
             if day != self._seen_day:
                 self._seen.clear()
                 self._seen_day = day
-            seen = (part_id, reader)
             if seen in self._seen:
                 return False
             self._seen[seen] = None
@@ -314,6 +318,10 @@ def write_reads(reads: Sequence[PendingRead]) -> int:
             key=lambda read: (read.part_id, read.reader, read.day),
         )
         story_of = {read.part_id: read.story_id for read in rows}
+        # Values made ready for the database without a field method per row: a batch holds
+        # a day or two, and the times are aware UTC already (what the field would check).
+        days = {when: day.get_db_prep_value(when, connection) for when in {r.day for r in rows}}
+        adapt_time = connection.ops.adapt_datetimefield_value
         with connection.cursor() as cursor:
             for chunk in _chunks(rows, per_statement):
                 values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
@@ -323,10 +331,8 @@ def write_reads(reads: Sequence[PendingRead]) -> int:
                         read.part_id,
                         read.reader,
                         read.user_id if read.user_id in users else None,
-                        day.get_db_prep_value(read.day, connection),
-                        at.get_db_prep_value(
-                            datetime.datetime.fromtimestamp(read.at, datetime.UTC), connection
-                        ),
+                        days[read.day],
+                        adapt_time(datetime.datetime.fromtimestamp(read.at, datetime.UTC)),
                         read.source,
                     ]
                 cursor.execute(

@@ -14,18 +14,18 @@ Signed-in readers' part pages share one shell whatever their cookie: personal.py
 who may have it.
 """
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
-from django.http import HttpResponse
 
 from storyhouse.engagement import read_buffer
 from storyhouse.engagement.readers import (
     is_bot_agent,
     new_guest_token,
-    reader_cookie_set,
+    reader_cookie_header,
     valid_guest_token,
 )
 from storyhouse.stats.sources import kind_of
@@ -154,9 +154,16 @@ class PageCacheApp:
         return entry
 
     def fresh(self, entry: Entry) -> bool:
-        return time.time() - entry.created < self.max_age and self.versions.fresh(
-            entry.watermark, entry.keys
-        )
+        if time.time() - entry.created >= self.max_age:
+            return False
+        versions = self.versions
+        generation = versions.generation  # taken before the keys are: see Versions
+        if entry.fresh_at == generation:
+            return True  # nothing changed since this page was last found fresh
+        if not versions.fresh(entry.watermark, entry.keys):
+            return False
+        entry.fresh_at = generation
+        return True
 
     def _shared_get(self, key: str) -> Entry | None:
         if self.shared is None:
@@ -204,23 +211,21 @@ class PageCacheApp:
         first visit, and a read counted on a part page. Returns the cookie to set."""
         if is_bot_agent(environ.get("HTTP_USER_AGENT", "")):
             return []
-        cookie = environ.get("HTTP_COOKIE", "")
+        cookie = environ.get("HTTP_COOKIE")
         token = None
-        if self.reader_cookie in cookie:
-            token = valid_guest_token(cookie_value(cookie, self.reader_cookie))
+        if cookie and self.reader_cookie in cookie:
+            token = guest_token_in(cookie, self.reader_cookie)
         set_cookie = []
         if token is None:
             token = new_guest_token()
-            response = HttpResponse()
-            reader_cookie_set(response, token)
-            set_cookie = [("Set-Cookie", c.OutputString()) for c in response.cookies.values()]
+            set_cookie = [("Set-Cookie", reader_cookie_header(token))]
         if entry.read is not None:
             part_id, story_id = entry.read
             try:
-                read_buffer.add(
+                read_buffer.default.add(
                     part_id=part_id,
                     story_id=story_id,
-                    reader=f"g{token}",
+                    reader="g" + token,
                     user_id=None,
                     source=kind_of(environ.get("HTTP_REFERER", ""), environ.get("HTTP_HOST", "")),
                 )
@@ -311,6 +316,22 @@ class PageCacheApp:
 def _adult_cookie(name: str, value: str) -> bool:
     """The Proceed cookie's Set-Cookie: the same for every guest, so a kept page may hold it."""
     return name.lower() == "set-cookie" and value.lstrip().startswith(ADULT_COOKIE)
+
+
+def guest_token_in(header: str, name: str) -> str | None:
+    """The valid reader token in a Cookie header, else None. A guest sends the same header
+    page after page: answers for the usual short headers are remembered."""
+    if len(header) > MEMO_HEADER_CHARS:
+        return valid_guest_token(cookie_value(header, name))
+    return _guest_token_in(header, name)
+
+
+MEMO_HEADER_CHARS = 512  # with the LRU's size, a bound on the memory the answers take
+
+
+@functools.lru_cache(maxsize=4096)
+def _guest_token_in(header: str, name: str) -> str | None:
+    return valid_guest_token(cookie_value(header, name))
 
 
 def cookie_value(header: str, name: str) -> str | None:

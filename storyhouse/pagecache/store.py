@@ -41,6 +41,7 @@ class Entry:
         "gzipped",
         "not_modified",
         "not_modified_gzipped",
+        "fresh_at",
     )
 
     def __init__(
@@ -63,6 +64,8 @@ class Entry:
         self.keys = keys
         self.read = read  # (part id, book id) of a part page: a hit counts a read
         self.created = time.time() if created is None else created
+        # The versions' generation at which this page was last found fresh (app.py).
+        self.fresh_at = -1
         if gzip_body is None and len(body) >= GZIP_MIN_BYTES:
             gzip_body = gzip.compress(body, compresslevel=6, mtime=0)
         self.gzip_body = gzip_body

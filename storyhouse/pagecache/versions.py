@@ -56,6 +56,10 @@ class Versions:
         # started following the log, or so long ago that their keys were forgotten).
         self.floor: int | None = None
         self._marks: deque[tuple[float, int]] = deque()
+        # Counts the updates that could make a page stale (new versions, a higher floor),
+        # each counted after it is made: a page found fresh at one generation is still
+        # fresh while the generation stays, so a hit need not look at its keys again.
+        self.generation = 0
 
     def fresh(self, watermark: int, keys: Iterable[str]) -> bool:
         """Whether a page rendered at `watermark` and showing `keys` is still good."""
@@ -76,6 +80,7 @@ class Versions:
         with self._lock:
             if self.floor is None:
                 self.floor = self.watermark = self.cursor.start_at_newest()
+                self.generation += 1
                 return 0
             rows = self.cursor.read()
             versions = self._versions
@@ -85,6 +90,8 @@ class Versions:
                         versions[key] = pk
             self.watermark = self.cursor.watermark
             self._forget_old()
+            if rows:
+                self.generation += 1
             return len(rows)
 
     def bump(self, rows: Iterable[tuple[int, str, int, int | None]]) -> None:
@@ -99,6 +106,7 @@ class Versions:
                 for key in change_keys(kind, object_id, story_id):
                     if versions.get(key, 0) < pk:
                         versions[key] = pk
+            self.generation += 1
 
     def _forget_old(self) -> None:
         """Drop versions no live entry can be older than, so memory stays bounded: an entry
@@ -111,6 +119,7 @@ class Versions:
         _at, cut = self._marks.popleft()
         self._versions = {key: pk for key, pk in self._versions.items() if pk > cut}
         self.floor = max(self.floor, cut)
+        self.generation += 1
 
 
 # This process's versions, followed by start()'s thread and bumped by change_record.

@@ -1,6 +1,8 @@
 """Where a read came from, by kind, from the page's referrer: kept with the read as a short
 code, never the address itself (nor the reader's)."""
 
+import functools
+
 from django.utils.translation import gettext_lazy as _
 
 # code -> what the statistics page calls it, in the page's order.
@@ -30,8 +32,10 @@ PATHS = (
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def kind_of(referrer: str, host: str) -> str:
-    """The kind of page a reader came from. Cheap: it runs on every counted read."""
+    """The kind of page a reader came from. It runs on every counted read, and most come
+    from a few pages: answers are remembered."""
     if not referrer:
         return "direct"
     scheme_end = referrer.find("://")
