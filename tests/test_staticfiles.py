@@ -45,3 +45,30 @@ def test_a_changed_file_is_compressed_again_and_an_unchanged_one_is_left(tmp_pat
     ]
     assert len(hashed) == 1
     assert admin_gz.stat().st_mtime_ns == compressed_at[0]
+
+
+def test_servers_starting_at_once_collect_static_files_in_turn(tmp_path, settings):
+    """Each `storyhouse serve` collects static files when it starts; two at once would replace
+    each other's files mid-write. The second waits for the first."""
+    import fcntl
+    import threading
+
+    from storyhouse.stories.management.commands.serve import collect_static, static_lock_path
+
+    settings.STATIC_ROOT = tmp_path / "collected"
+    settings.STATIC_ROOT.mkdir()
+    done = threading.Event()
+
+    def second_server() -> None:
+        collect_static()
+        done.set()
+
+    with static_lock_path().open("w") as first_server:
+        fcntl.flock(first_server, fcntl.LOCK_EX)
+        thread = threading.Thread(target=second_server)
+        thread.start()
+        assert not done.wait(1.0)  # waits its turn...
+        assert not any(settings.STATIC_ROOT.iterdir())  # ...touching nothing meanwhile
+    thread.join(timeout=300)
+    assert done.is_set()
+    assert (settings.STATIC_ROOT / "staticfiles.json").exists()

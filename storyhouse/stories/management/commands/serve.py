@@ -1,10 +1,13 @@
 """`storyhouse serve [--host H] [--port P] [--workers N]`: serve Storyhouse with granian."""
 
+import fcntl
 import multiprocessing
 import os
 import sys
+from pathlib import Path
 from typing import TextIO
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
@@ -29,8 +32,16 @@ def pending_migrations() -> int:
 
 
 def collect_static() -> None:
-    """Copy static files to STATIC_ROOT with hashed names, compressed, and write their manifest."""
-    call_command("collectstatic", interactive=False, verbosity=0)
+    """Copy static files to STATIC_ROOT with hashed names, compressed, and write their manifest.
+    Servers started at once on one machine take turns: two at once replace each other's files
+    mid-write, and one of them fails to start."""
+    with static_lock_path().open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # let go when the file closes, or the process ends
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def static_lock_path() -> Path:
+    return Path(settings.STATIC_ROOT).parent / ".collectstatic.lock"
 
 
 def run_server(
