@@ -18,13 +18,17 @@ from storyhouse.discovery import index  # noqa: E402
 from storyhouse.engagement import read_buffer  # noqa: E402
 from storyhouse.pagecache import app as pagecache  # noqa: E402
 from storyhouse.pagecache import versions  # noqa: E402
+from storyhouse.warm_up import heap_freeze, templates_compile  # noqa: E402
 
-# Every view and what it imports (the API's schemas take a while) is loaded now, not in the
-# first requests, which would hold up the requests behind them.
+# Every view and what it imports (the API's schemas take a while), and every template, is
+# loaded now, not in the first requests, which would hold up the requests behind them.
 get_resolver().url_patterns  # noqa: B018
+templates_compile()
 index.start()
 if settings.PAGE_CACHE:
     versions.start()
 # Reads are written in batches from the background, and once more when the process stops.
 read_buffer.start()
 application = pagecache.wrap(django_application)
+# Last: what the process made so far stays for its life (storyhouse/warm_up.py).
+heap_freeze()

@@ -14,6 +14,7 @@ from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 
 from storyhouse import worker
+from storyhouse.warm_up import heap_freeze
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -74,7 +75,10 @@ def run_server(
     write("Press Ctrl+C to stop.\n")
     out.flush()
     if periodic:
-        # The single-machine default: periodic work runs beside the web server.
+        # The single-machine default: periodic work runs beside the web server. This
+        # process's full garbage collections would take a core from the workers for a while:
+        # they scan only what it makes from now on.
+        heap_freeze()
         worker.start_in_thread()
     Granian(
         "storyhouse.wsgi:application",
