@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from storyhouse.engagement import read_buffer
 from storyhouse.engagement.models import Read
+from storyhouse.engagement.readers import new_guest_token, valid_guest_token
 from storyhouse.stories import services
 from storyhouse.stories.importers import read_book
 from storyhouse.stories.imports import book_import, import_account
@@ -61,6 +62,15 @@ def test_a_guest_gets_a_cookie_on_the_first_visit_and_counts_once(part, reader):
     assert COOKIE not in again.cookies  # the same cookie goes on being used
     assert reads_of(part) == (1, 1)
     assert Read.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    ["", "too-short", "x" * 65, "a" * 20 + "\n", "a" * 20 + ";b", "é" * 20, "a" * 19 + "="],
+)
+def test_only_a_cookie_we_could_have_given_names_a_reader(cookie):
+    assert valid_guest_token(new_guest_token())
+    assert valid_guest_token(cookie) is None
 
 
 def test_each_part_counts_on_its_own(part, reader):

@@ -14,7 +14,7 @@ BOT_AGENTS = re.compile(
     r"libwww|perl|ruby|headless|phantom|lighthouse|pingdom|monitor|preview|archiver|facebookexternalhit",
     re.IGNORECASE,
 )
-GUEST_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+GUEST_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")  # the whole value (fullmatch)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -31,7 +31,7 @@ def is_bot(request: HttpRequest) -> bool:
 
 def valid_guest_token(value: str | None) -> str | None:
     """The reader cookie's value when it is one we could have given, else None."""
-    return value if value and GUEST_TOKEN.match(value) else None
+    return value if value and GUEST_TOKEN.fullmatch(value) else None
 
 
 def guest_token(request: HttpRequest) -> str | None:

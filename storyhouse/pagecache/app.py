@@ -14,7 +14,6 @@ Signed-in readers' part pages share one shell whatever their cookie: personal.py
 who may have it.
 """
 
-import functools
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -138,14 +137,14 @@ class PageCacheApp:
         if self.session_cookie in environ.get("HTTP_COOKIE", ""):
             return self.signed_in(environ, start_response, key)
         entry = self._kept(key)
-        if entry is not None:
-            return self._hit(entry, environ, start_response)
-        with self.once.turn(key) as mine:
-            if not mine:  # another request just rendered it
-                entry = self._kept(key)
-                if entry is not None:
-                    return self._hit(entry, environ, start_response)
-            return self._miss(key, environ, start_response)
+        if entry is None:
+            with self.once.turn(key) as mine:
+                if not mine:  # another request just rendered it
+                    entry = self._kept(key)
+                if entry is None:
+                    return self._miss(key, environ, start_response)
+        cookies = self._reader(entry, environ) if environ["REQUEST_METHOD"] == "GET" else []
+        return self._answer(entry, environ, start_response, cookies, hit=True)
 
     def _kept(self, key: str) -> Entry | None:
         entry = self.local.get(key)
@@ -175,12 +174,6 @@ class PageCacheApp:
         return entry
 
     # Answering
-
-    def _hit(self, entry: Entry, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        cookies = []
-        if environ["REQUEST_METHOD"] == "GET":
-            cookies = self._reader(entry, environ)
-        return self._answer(entry, environ, start_response, cookies, hit=True)
 
     def _answer(
         self,
@@ -212,9 +205,7 @@ class PageCacheApp:
         if is_bot_agent(environ.get("HTTP_USER_AGENT", "")):
             return []
         cookie = environ.get("HTTP_COOKIE")
-        token = None
-        if cookie and self.reader_cookie in cookie:
-            token = guest_token_in(cookie, self.reader_cookie)
+        token = valid_guest_token(cookie_value(cookie, self.reader_cookie)) if cookie else None
         set_cookie = []
         if token is None:
             token = new_guest_token()
@@ -222,13 +213,8 @@ class PageCacheApp:
         if entry.read is not None:
             part_id, story_id = entry.read
             try:
-                read_buffer.default.add(
-                    part_id=part_id,
-                    story_id=story_id,
-                    reader="g" + token,
-                    user_id=None,
-                    source=kind_of(environ.get("HTTP_REFERER", ""), environ.get("HTTP_HOST", "")),
-                )
+                source = kind_of(environ.get("HTTP_REFERER", ""), environ.get("HTTP_HOST", ""))
+                read_buffer.default.add(part_id, story_id, "g" + token, None, source)
             except Exception:
                 logger.exception("A read on a cached page could not be counted")
         return set_cookie
@@ -316,22 +302,6 @@ class PageCacheApp:
 def _adult_cookie(name: str, value: str) -> bool:
     """The Proceed cookie's Set-Cookie: the same for every guest, so a kept page may hold it."""
     return name.lower() == "set-cookie" and value.lstrip().startswith(ADULT_COOKIE)
-
-
-def guest_token_in(header: str, name: str) -> str | None:
-    """The valid reader token in a Cookie header, else None. A guest sends the same header
-    page after page: answers for the usual short headers are remembered."""
-    if len(header) > MEMO_HEADER_CHARS:
-        return valid_guest_token(cookie_value(header, name))
-    return _guest_token_in(header, name)
-
-
-MEMO_HEADER_CHARS = 512  # with the LRU's size, a bound on the memory the answers take
-
-
-@functools.lru_cache(maxsize=4096)
-def _guest_token_in(header: str, name: str) -> str | None:
-    return valid_guest_token(cookie_value(header, name))
 
 
 def cookie_value(header: str, name: str) -> str | None:
