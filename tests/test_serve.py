@@ -10,6 +10,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+from django.core.management import CommandError, call_command
+
 from tests.helpers import BROWSER_AGENT
 
 
@@ -65,7 +68,7 @@ def test_storyhouse_serve_answers_with_pages_and_static_files(tmp_path):
     port = free_port()
     site = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(  # noqa: S603 (our own command)
-        [*command, "serve", "--port", str(port), "--workers", "1"],
+        [*command, "serve", "--port", str(port), "--workers", "1", "--threads", "2"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -89,3 +92,16 @@ def test_storyhouse_serve_answers_with_pages_and_static_files(tmp_path):
         output, _ = server.communicate(timeout=60)
     assert server.returncode == 0, output
     assert f"Storyhouse is running at {site}/ (1 worker)." in output
+
+
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        ({"workers": 0}, "--workers: give at least 1"),
+        ({"threads": 0}, "--threads: give at least 1"),
+        ({"port": 70000}, "--port: give a number from 1 to 65535"),
+    ],
+)
+def test_serve_refuses_numbers_that_cannot_work(option, said):
+    with pytest.raises(CommandError, match=said):
+        call_command("serve", **option)
