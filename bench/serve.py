@@ -516,7 +516,9 @@ def bench_database(database: str, args, load: Load, console: Console) -> Run:
     site = f"http://127.0.0.1:{port}"
     var = Path(env["STORYHOUSE_VAR_DIR"])
     server_log = var / "serve.log"
+    threads = args.server_threads or 2 * (os.cpu_count() or 1) + 1  # as `storyhouse serve` chooses
     serve = [*storyhouse_command(), "serve", "--port", str(port), "--workers", str(WORKERS)]
+    serve += ["--threads", str(threads)]
     with (
         started(serve, env, server_log) as server,
         tempfile.TemporaryDirectory(prefix="storyhouse-nginx-") as nginx_root,
@@ -537,7 +539,7 @@ def bench_database(database: str, args, load: Load, console: Console) -> Run:
         bare = [
             str(Path(sys.executable).with_name("granian")),
             *("--interface", "wsgi", "--workers", str(WORKERS), "--port", str(bare_port)),
-            *("--blocking-threads", str(2 * (os.cpu_count() or 1) + 1)),
+            *("--blocking-threads", str(threads)),
             "bench.bare_wsgi:application",
         ]
         with (
@@ -549,7 +551,8 @@ def bench_database(database: str, args, load: Load, console: Console) -> Run:
             wait_until_up(static_url, static, nginx_log)
             wait_until_up(bare_url, bare_server, bare_log)
             console.print(
-                f"{database}: {site}/ with {WORKERS} workers; nginx static at {static_url} "
+                f"{database}: {site}/ with {WORKERS} workers of {threads} threads; nginx static "
+                f"at {static_url} "
                 f"({len(page):,} bytes); wrk -t{load.threads} -c{load.connections} "
                 f"-d{load.duration}s after a {WARM_UP_SECONDS} s warm-up each"
             )
@@ -700,12 +703,20 @@ def main(argv: list[str] | None = None) -> None:
         "--databases", default="sqlite,postgres", help="sqlite, postgres or both (default)"
     )
     parser.add_argument("--stories", type=int, default=300, help="demo books to write (300)")
+    parser.add_argument(
+        "--server-threads",
+        type=int,
+        default=None,
+        help="threads per worker, Storyhouse and bare callable alike (default: as serve)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal fails")
     args = parser.parse_args(argv)
     console = Console(highlight=False)
 
     if args.rounds < 1:
         parser.error("--rounds: give at least 1")
+    if args.server_threads is not None and args.server_threads < 1:
+        parser.error("--server-threads: give at least 1")
     databases = [name.strip() for name in args.databases.split(",") if name.strip()]
     unknown = sorted(set(databases) - {"sqlite", "postgres"})
     if unknown or not databases:

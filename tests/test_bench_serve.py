@@ -6,7 +6,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from bench.serve import GUEST_SCRIPT, Load, Result, median_round, parse_wrk, round_ratios
+import pytest
+
+from bench.serve import GUEST_SCRIPT, Load, Result, main, median_round, parse_wrk, round_ratios
 from storyhouse.engagement.readers import BOT_AGENTS, valid_guest_token
 from tests.helpers import needs_tool
 
@@ -103,3 +105,18 @@ def test_rounds_are_summed_up_by_the_median_round():
     assert (summed.requests, summed.errors, summed.distinct_cookies) == (27_000, 1, 15_000)
     statics = [Result("nginx", "/", rps=rps) for rps in (1_800, 2_500, 1_600)]
     assert round_ratios(rounds, statics) == [0.5, 0.4, 0.5]
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--rounds", "0"], "--rounds: give at least 1"),
+        (["--server-threads", "0"], "--server-threads: give at least 1"),
+        (["--databases", "mysql"], "--databases: sqlite, postgres or both, not mysql"),
+    ],
+)
+def test_the_benchmark_refuses_options_that_cannot_work(argv, said, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    assert said in capsys.readouterr().err
