@@ -91,6 +91,31 @@ def test_scrolling_back_does_not_lose_the_furthest_paragraph(alice, bob):
     assert PartProgress.objects.get(user=bob, part=part).paragraph == ids[4]
 
 
+def test_a_report_landing_meanwhile_does_not_undo_a_further_one(alice, bob):
+    """The page reports where the reader is while they read, so two reports may cross: the
+    further paragraph is what stays, whichever lands last."""
+    part = write_book(alice, "Long", 1).parts.get()
+    part.body = "".join(f"<p>Paragraph {n}.</p>" for n in range(6))
+    story_services.part_save(part)
+    ids = [p.id for p in paragraphs(part.body)]
+    services.progress_record(user=bob, part=part, paragraph=ids[1])
+    find = services.paragraphs.paragraph
+    asked = []
+
+    def crossing(body: str, anchor: str):
+        asked.append(anchor)
+        if len(asked) == 2:  # this report has read the row: the other one lands now
+            PartProgress.objects.filter(user=bob, part=part).update(
+                paragraph=ids[2], paragraph_position=2
+            )
+        return find(body, anchor)
+
+    with mock.patch.object(services.paragraphs, "paragraph", crossing):
+        services.progress_record(user=bob, part=part, paragraph=ids[4])
+
+    assert PartProgress.objects.get(user=bob, part=part).paragraph == ids[4]
+
+
 def test_a_finished_part_sends_the_reader_on_to_the_next_one(book, bob):
     arrival, storm, _morning = book.parts.all()
     last = paragraphs(arrival.body)[-1].id

@@ -497,14 +497,27 @@ def progress_record(*, user: User, part: Part, paragraph: str = "") -> PartProgr
     PartProgress.objects.filter(pk=progress.pk).update(last_read_at=now, paragraphs_total=total)
     progress.last_read_at, progress.paragraphs_total = now, total
     if reached is not None:
+        _progress_forward(progress, part, reached)
+    return progress
+
+
+def _progress_forward(progress: PartProgress, part: Part, reached: paragraphs.Paragraph) -> None:
+    """Move the stored paragraph on to `reached`, never back. Another request may move it
+    meanwhile (the page reports where the reader is while they read): the update holds only
+    if the row still says what was read, else it is read again and weighed again, so that
+    the further of the two is what stays."""
+    for _attempt in range(5):
         # The stored paragraph may have moved since (the writer edited the part).
         before = paragraphs.paragraph(part.body, progress.paragraph)
-        if before is None or reached.position >= before.position:
-            PartProgress.objects.filter(pk=progress.pk, paragraph=progress.paragraph).update(
-                paragraph=reached.id, paragraph_position=reached.position
-            )
+        if before is not None and reached.position < before.position:
+            return
+        moved = PartProgress.objects.filter(pk=progress.pk, paragraph=progress.paragraph).update(
+            paragraph=reached.id, paragraph_position=reached.position
+        )
+        if moved:
             progress.paragraph, progress.paragraph_position = reached.id, reached.position
-    return progress
+            return
+        progress.refresh_from_db(fields=["paragraph", "paragraph_position"])
 
 
 def progress_opened(*, user: AnyUser, part: Part) -> None:
