@@ -43,6 +43,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from storyhouse.stories.management.commands.serve import default_threads
+
 from .pages import BROWSER_AGENT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -516,7 +518,7 @@ def bench_database(database: str, args, load: Load, console: Console) -> Run:
     site = f"http://127.0.0.1:{port}"
     var = Path(env["STORYHOUSE_VAR_DIR"])
     server_log = var / "serve.log"
-    threads = args.server_threads or 2 * (os.cpu_count() or 1) + 1  # as `storyhouse serve` chooses
+    threads = args.server_threads or default_threads(os.cpu_count() or 1)
     serve = [*storyhouse_command(), "serve", "--port", str(port), "--workers", str(WORKERS)]
     serve += ["--threads", str(threads)]
     with (

@@ -2,9 +2,9 @@
 
 The first readers should not wait for what every process needs anyway (compiled templates),
 and the heap a process keeps for its whole life should not be scanned again and again by the
-garbage collector: a full collection over Django and everything it loaded took 100–160 ms on
+garbage collector: a full collection over Django and everything it loaded took 100–250 ms on
 a 2-core machine, every several seconds under load, and every request in the process waited
-for it (the guest part page's p99 at 32 connections went from 25 ms to 9 ms without it).
+for it (the guest part page's p99 at 32 connections went from 25 ms to 8 ms without it).
 """
 
 import gc

@@ -1,4 +1,4 @@
-"""`storyhouse serve [--host H] [--port P] [--workers N]`: serve Storyhouse with granian."""
+"""`storyhouse serve [--host H] [--port P] [--workers N] [--threads N]`: serve with granian."""
 
 import fcntl
 import multiprocessing
