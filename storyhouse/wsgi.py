@@ -2,7 +2,13 @@
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+from storyhouse import stop_signals
+
+# First, before any thread starts (stop_signals.py says why).
+if stop_signals.in_granian_worker():
+    stop_signals.relay_start()
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storyhouse.settings")
 

@@ -1,5 +1,7 @@
-"""`storyhouse serve`: the real server answers with pages and hashed, compressed static files."""
+"""`storyhouse serve`: the real server answers with pages and hashed, compressed static files,
+and stops on Ctrl+C."""
 
+import contextlib
 import os
 import re
 import signal
@@ -92,6 +94,38 @@ def test_storyhouse_serve_answers_with_pages_and_static_files(tmp_path):
         output, _ = server.communicate(timeout=60)
     assert server.returncode == 0, output
     assert f"Storyhouse is running at {site}/ (1 worker)." in output
+
+
+def test_ctrl_c_stops_serve_and_all_its_workers(tmp_path):
+    """Ctrl+C reaches every process of the server (SIGINT to the process group), and granian
+    then sends its workers SIGTERM too: each time, everything stops. Before
+    storyhouse/stop_signals.py about half the attempts left a worker, and serve, hanging."""
+    env = isolated_env(tmp_path)
+    script = Path(sys.executable).with_name("storyhouse")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "storyhouse.cli"]
+    subprocess.run([*command, "migrate", "-v", "0"], env=env, check=True, timeout=60)  # noqa: S603
+    for attempt in range(1, 4):
+        port = free_port()
+        server = subprocess.Popen(  # noqa: S603 (our own command)
+            [*command, "serve", "--port", str(port), "--workers", "2", "--threads", "2"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # a process group of its own, as a terminal's job is
+        )
+        try:
+            wait_for(f"http://127.0.0.1:{port}/", server)
+            os.killpg(server.pid, signal.SIGINT)
+            output, _ = server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"attempt {attempt}: serve still running 30 s after Ctrl+C")
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)  # the workers too, if any was left
+            server.wait(timeout=10)
+        assert server.returncode == 0, output
+        assert "Stopped worker-2" in output, output
 
 
 @pytest.mark.parametrize(
