@@ -23,6 +23,22 @@ T = TypeVar("T")
 # This pass of the suite runs on PostgreSQL (make test-postgres), not SQLite.
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 
+# Tests whose outcome cannot depend on the pass's database run once, in the SQLite pass, to
+# keep CI short. A site of its own: the test sets up a SQLite site in a temporary folder
+# whatever the pass. Same HTML: axe and the layout checks read the markup, which is the
+# same whichever database keeps the data (the PostgreSQL pass still runs every browser
+# test that does something).
+OWN_SQLITE_SITE = pytest.mark.skipif(
+    ON_POSTGRES,
+    reason="runs in the SQLite pass (make test-sqlite): it sets up a SQLite site of its own "
+    "whatever the pass, so the PostgreSQL pass would only repeat it",
+)
+SAME_HTML = pytest.mark.skipif(
+    ON_POSTGRES,
+    reason="runs in the SQLite pass (make test-sqlite): it checks markup and layout, the "
+    "same whichever database keeps the data",
+)
+
 
 def needs_tool(command: str, package: str) -> pytest.MarkDecorator:
     """Mark a test that runs a Debian tool (epubcheck, ebook-meta, ...): skipped where the tool

@@ -32,6 +32,7 @@ from storyhouse.stories.models import (
     TagType,
 )
 from storyhouse.stories.text import count_words, slugify
+from tests.helpers import OWN_SQLITE_SITE
 
 LOADED = 25  # demo stories the database tests load
 CACHED_FIELDS = [
@@ -230,6 +231,7 @@ def storyhouse(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@OWN_SQLITE_SITE
 def test_storyhouse_demo_sets_everything_up_and_can_run_again(tmp_path):
     first = storyhouse(tmp_path, "demo", "--no-serve", "--stories", "10")
     assert first.returncode == 0, first.stderr

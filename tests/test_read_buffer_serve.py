@@ -11,7 +11,7 @@ from pathlib import Path
 
 from storyhouse.engagement.models import Read
 from storyhouse.stories.models import Part
-from tests.helpers import BROWSER_AGENT
+from tests.helpers import BROWSER_AGENT, OWN_SQLITE_SITE
 from tests.test_serve import free_port, isolated_env, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +68,7 @@ def stop(server: subprocess.Popen, how: signal.Signals) -> str:
     return output
 
 
+@OWN_SQLITE_SITE
 def test_reads_are_written_soon_and_on_a_graceful_stop(tmp_path):
     env = isolated_env(tmp_path)
     database = tmp_path / "db.sqlite3"

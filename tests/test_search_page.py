@@ -20,7 +20,7 @@ from storyhouse.discovery import fulltext, jobs
 from storyhouse.discovery.models import TextCursor
 from storyhouse.stories import services
 from storyhouse.stories.models import Change, Part, Status, Story, Tag, TagType, Visibility
-from tests.helpers import write_book
+from tests.helpers import OWN_SQLITE_SITE, write_book
 
 
 def book(
@@ -429,6 +429,7 @@ def test_an_imported_story_is_found_at_once(db, sample_path):
     assert len(fulltext.scores("midoriya one shots")) == 1
 
 
+@OWN_SQLITE_SITE
 def test_storyhouse_demo_leaves_every_listed_book_searchable(tmp_path):
     from tests.test_demo import storyhouse
 

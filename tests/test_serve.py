@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.helpers import BROWSER_AGENT
+from tests.helpers import BROWSER_AGENT, OWN_SQLITE_SITE
 
 
 def isolated_env(tmp_path: Path) -> dict[str, str]:
@@ -50,6 +50,21 @@ def wait_for(url: str, server: subprocess.Popen, seconds: float = 90) -> tuple[i
             time.sleep(0.1)
 
 
+def ctrl_c(server: subprocess.Popen, seconds: float = 30) -> str:
+    """Press Ctrl+C as a terminal does (SIGINT to every process of the job); what the server
+    said. Fails the test when anything is still running after `seconds`."""
+    os.killpg(server.pid, signal.SIGINT)
+    try:
+        output, _ = server.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"serve still running {seconds} s after Ctrl+C")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)  # the workers too, if any was left
+        server.wait(timeout=10)
+    return output
+
+
 def cache_states(url: str, server: subprocess.Popen, seconds: float = 20) -> list[str]:
     """The X-Cache header of each request for `url` until one is a hit (or time is up)."""
     states: list[str] = []
@@ -62,6 +77,7 @@ def cache_states(url: str, server: subprocess.Popen, seconds: float = 20) -> lis
     return states
 
 
+@OWN_SQLITE_SITE
 def test_storyhouse_serve_answers_with_pages_and_static_files(tmp_path):
     env = isolated_env(tmp_path)
     script = Path(sys.executable).with_name("storyhouse")
@@ -75,6 +91,7 @@ def test_storyhouse_serve_answers_with_pages_and_static_files(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # a process group of its own, as a terminal's job is
     )
     try:
         status, _type, home = wait_for(f"{site}/", server)
@@ -90,21 +107,22 @@ def test_storyhouse_serve_answers_with_pages_and_static_files(tmp_path):
         # Guests' pages come from the page cache once its thread has read the change log.
         assert "hit" in cache_states(f"{site}/", server)
     finally:
-        server.send_signal(signal.SIGINT)
-        output, _ = server.communicate(timeout=60)
+        output = ctrl_c(server)
     assert server.returncode == 0, output
     assert f"Storyhouse is running at {site}/ (1 worker)." in output
+    assert "Stopped worker-1" in output, output
 
 
+@OWN_SQLITE_SITE
 def test_ctrl_c_stops_serve_and_all_its_workers(tmp_path):
-    """Ctrl+C reaches every process of the server (SIGINT to the process group), and granian
-    then sends its workers SIGTERM too: each time, everything stops. Before
-    storyhouse/stop_signals.py about half the attempts left a worker, and serve, hanging."""
+    """Ctrl+C reaches every process of the server, and granian then sends its workers SIGTERM
+    too: each time, everything stops. Before storyhouse/stop_signals.py about half of the
+    attempts left a worker, and serve, hanging (the test above is one more attempt)."""
     env = isolated_env(tmp_path)
     script = Path(sys.executable).with_name("storyhouse")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "storyhouse.cli"]
     subprocess.run([*command, "migrate", "-v", "0"], env=env, check=True, timeout=60)  # noqa: S603
-    for attempt in range(1, 4):
+    for _attempt in range(2):
         port = free_port()
         server = subprocess.Popen(  # noqa: S603 (our own command)
             [*command, "serve", "--port", str(port), "--workers", "2", "--threads", "2"],
@@ -112,18 +130,12 @@ def test_ctrl_c_stops_serve_and_all_its_workers(tmp_path):
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            start_new_session=True,  # a process group of its own, as a terminal's job is
+            start_new_session=True,
         )
         try:
             wait_for(f"http://127.0.0.1:{port}/", server)
-            os.killpg(server.pid, signal.SIGINT)
-            output, _ = server.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"attempt {attempt}: serve still running 30 s after Ctrl+C")
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(server.pid, signal.SIGKILL)  # the workers too, if any was left
-            server.wait(timeout=10)
+            output = ctrl_c(server)
         assert server.returncode == 0, output
         assert "Stopped worker-2" in output, output
 

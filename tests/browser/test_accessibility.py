@@ -15,6 +15,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE
+from tests.helpers import SAME_HTML
 
 PAGES = ["home", "book", "part", "tag", "author", "discover", "about", "signup"]
 THEMES = ["light", "dark"]  # the dark theme is one palette however it is reached: test_reading
@@ -66,6 +67,7 @@ def axe() -> Axe:
     return Axe()
 
 
+@SAME_HTML
 @pytest.mark.browser
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("name", PAGES)
@@ -82,6 +84,7 @@ def test_the_page_passes_axe(new_page, library, axe, name, theme):
     assert not violations, axe_report(violations)
 
 
+@SAME_HTML
 @pytest.mark.browser
 def test_the_part_passes_axe_on_a_phone_too(new_page, library, axe):
     """The phone layout differs (the theme button shows only its icon): check it in both themes."""

@@ -15,7 +15,7 @@ from storyhouse.stories.models import Tag
 from tests.browser.conftest import PHONE
 from tests.browser.test_accessibility import AXE_OPTIONS, axe_report
 from tests.browser.test_reading import looks_dark
-from tests.helpers import write_book
+from tests.helpers import SAME_HTML, write_book
 
 pytestmark = pytest.mark.browser
 
@@ -180,6 +180,7 @@ def check(page: Page, axe: Axe, name: str) -> None:
     assert fits_the_screen_width(page), name
 
 
+@SAME_HTML
 @pytest.mark.parametrize("theme", ["light", "dark"])
 @pytest.mark.parametrize("screen_name", ["desktop", "phone"])
 def test_the_account_pages_pass_axe(new_page, writer, axe, theme, screen_name):

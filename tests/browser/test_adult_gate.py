@@ -10,7 +10,7 @@ from storyhouse.stories import services
 from storyhouse.stories.models import Story, Tag, TagType
 from tests.browser.conftest import signed_in_page
 from tests.browser.test_accessibility import axe_failures
-from tests.helpers import write_book
+from tests.helpers import SAME_HTML, write_book
 
 pytestmark = pytest.mark.browser
 
@@ -77,6 +77,7 @@ def test_go_back_leads_where_the_guest_came_from_else_home(
     page.wait_for_url(f"{live_server.url}/")
 
 
+@SAME_HTML
 def test_the_gate_passes_axe_in_both_themes(new_page, explicit):
     page = new_page()
     page.goto(explicit.get_absolute_url())

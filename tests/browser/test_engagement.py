@@ -19,7 +19,7 @@ from storyhouse.engagement.paragraphs import paragraphs
 from storyhouse.stories.models import Part
 from tests.browser.conftest import PHONE, SAMPLE_BOOK
 from tests.browser.test_accessibility import AXE_OPTIONS, axe_report
-from tests.helpers import BROWSER_AGENT
+from tests.helpers import BROWSER_AGENT, SAME_HTML
 
 pytestmark = pytest.mark.browser
 
@@ -199,6 +199,7 @@ def check(page: Page, axe: Axe, name: str) -> None:
     assert fits_the_screen_width(page), name
 
 
+@SAME_HTML
 @pytest.mark.parametrize("theme", ["light", "dark"])
 @pytest.mark.parametrize("screen_name", ["desktop", "phone"])
 def test_the_pages_of_readers_pass_axe(new_page, library, writer, bob, axe, theme, screen_name):

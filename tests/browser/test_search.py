@@ -14,7 +14,7 @@ from storyhouse.stories import services
 from storyhouse.stories.models import Tag, TagType
 from tests.browser.conftest import PHONE
 from tests.browser.test_accessibility import AXE_OPTIONS, axe_report
-from tests.helpers import write_book
+from tests.helpers import SAME_HTML, write_book
 
 pytestmark = pytest.mark.browser
 
@@ -120,6 +120,7 @@ def axe() -> Axe:
     return Axe()
 
 
+@SAME_HTML
 @pytest.mark.parametrize("theme", ["light", "dark"])
 @pytest.mark.parametrize("screen_name", ["desktop", "phone"])
 def test_the_search_page_passes_axe_and_fits_the_screen(new_page, shelf, axe, theme, screen_name):

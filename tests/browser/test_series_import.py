@@ -14,7 +14,7 @@ from storyhouse.stories.models import Series, Story
 from tests.browser.conftest import PHONE, SAMPLE_BOOK, signed_in_page
 from tests.browser.test_accessibility import axe_failures
 from tests.browser.test_writing import fits_the_screen_width
-from tests.helpers import BROWSER_AGENT, write_book
+from tests.helpers import BROWSER_AGENT, SAME_HTML, write_book
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +87,7 @@ def test_a_reader_steps_through_a_series(new_page, writer):
     expect(page).to_have_url(f"{page.url.split('/series/')[0]}{series.get_absolute_url()}")
 
 
+@SAME_HTML
 @pytest.mark.browser
 def test_the_series_and_import_pages_pass_axe_and_fit_a_phone(new_page, live_server, writer, axe):
     series = a_series(writer)

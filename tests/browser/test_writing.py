@@ -16,7 +16,7 @@ from storyhouse.accounts.models import User
 from storyhouse.stories import services
 from storyhouse.stories.models import Part, PartState, Story, Tag, TagType, Visibility
 from tests.browser.conftest import PHONE, signed_in_page
-from tests.helpers import BROWSER_AGENT
+from tests.helpers import BROWSER_AGENT, SAME_HTML
 
 AXE_OPTIONS = {"resultTypes": ["violations"]}
 BOOK = "Salt and Lamplight"
@@ -228,6 +228,7 @@ DESK_PAGES = [
 ]  # fmt: skip
 
 
+@SAME_HTML
 @pytest.mark.browser
 def test_the_desk_pages_pass_axe_in_both_themes_and_fit_a_phone(new_page, live_server, writer, axe):
     addresses = desk_addresses(writer)
