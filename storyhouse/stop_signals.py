@@ -9,6 +9,8 @@ Ctrl+Cs on 2 cores. A plain Python process with a few threads does the same.
 
 So in a granian worker both signals are blocked in every thread, and one thread of ours takes
 them with sigwait and calls the handler granian set, wherever the signal was aimed.
+(A program a worker started would inherit the blocked signals; none does. One that ever
+must should unblock them in the child, with subprocess's preexec_fn.)
 """
 
 import multiprocessing
