@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from tests.browsing import Browser, eventually, page_showing, publish_book, storyhouse_command
-from tests.helpers import needs_tool
+from tests.helpers import OWN_SQLITE_SITE, needs_tool
 from tests.test_serve import free_port, isolated_env
 
 pytestmark = [needs_tool("nginx", "nginx-light"), needs_tool("openssl", "openssl")]
@@ -263,6 +263,7 @@ def an_upload_over_the_limit_is_refused_before_it_reaches_storyhouse(site: Site)
         connection.close()
 
 
+@OWN_SQLITE_SITE
 def test_nginx_in_front_of_storyhouse(site):
     # One test, not several: each would start its own nginx and Storyhouse.
     plain_http_is_sent_to_https(site)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.template import engines
 
 from storyhouse.warm_up import templates_compile
+from tests.helpers import OWN_SQLITE_SITE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,6 +28,7 @@ def test_every_template_of_ours_is_compiled_before_the_first_request():
     assert "stories/part.html" in cached.get_template_cache
 
 
+@OWN_SQLITE_SITE
 def test_a_web_process_sets_its_startup_heap_aside(tmp_path):
     """storyhouse/wsgi.py ends with the heap frozen: the collector's full passes scan only
     what the process made since, not Django and everything it loaded."""
