@@ -53,7 +53,8 @@ def wait_for(url: str, server: subprocess.Popen, seconds: float = 90) -> tuple[i
 def ctrl_c(server: subprocess.Popen, seconds: float = 30) -> str:
     """Press Ctrl+C as a terminal does (SIGINT to every process of the job); what the server
     said. Fails the test when anything is still running after `seconds`."""
-    os.killpg(server.pid, signal.SIGINT)
+    with contextlib.suppress(ProcessLookupError):  # it may have stopped by itself
+        os.killpg(server.pid, signal.SIGINT)
     try:
         output, _ = server.communicate(timeout=seconds)
     except subprocess.TimeoutExpired:
